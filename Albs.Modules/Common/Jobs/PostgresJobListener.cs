@@ -1,0 +1,57 @@
+using Albs.Modules.Common.Persistence;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Albs.Modules.Common.Jobs;
+
+/// <summary>
+/// Cross-host wake-ups on PostgreSQL. A trigger on <c>common_jobs</c> sends
+/// <c>NOTIFY albs_jobs, '&lt;queue&gt;'</c> whenever a job becomes ready; PostgreSQL delivers it
+/// when the writing transaction commits, to every host listening here.
+/// </summary>
+internal sealed class PostgresJobListener(DatabaseConnection database, JobSignal signal, ILogger<PostgresJobListener> logger) : BackgroundService
+{
+    public const string Channel = "albs_jobs";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (database.Provider != DatabaseProvider.Postgres)
+        {
+            return;
+        }
+
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(database.ConnectionString);
+                await connection.OpenAsync(stoppingToken);
+                connection.Notification += (_, e) => signal.Notify(e.Payload);
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                // Anything committed while we were not listening would otherwise wait for the safety wake.
+                signal.NotifyAll();
+                backoff = TimeSpan.FromMilliseconds(250);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Lost the PostgreSQL job notification connection; reconnecting in {Delay}.", backoff);
+                await Task.Delay(backoff, CancellationToken.None);
+                backoff = backoff * 2 > TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : backoff * 2;
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace Albs.Modules.Common.Storage;
+
+/// <summary>The <c>Albs</c> configuration section: where the system keeps its files.</summary>
+public sealed class AlbsOptions
+{
+    public const string SectionName = "Albs";
+
+    /// <summary>
+    /// Root of everything Albs writes: the SQLite database, artifacts, logs, repositories, keys.
+    /// Relative paths are resolved against the host's content root.
+    /// </summary>
+    public string DataDirectory { get; set; } = "data";
+}
+
+/// <summary>The resolved, existing data directory.</summary>
+public sealed class DataDirectory
+{
+    public DataDirectory(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(Path);
+    }
+
+    /// <summary>Absolute path of the data directory.</summary>
+    public string Path { get; }
+
+    /// <summary>An absolute path inside the data directory; the sub-directory is created.</summary>
+    public string Combine(params string[] parts)
+    {
+        var full = System.IO.Path.GetFullPath(System.IO.Path.Combine([Path, .. parts]));
+        if (!full.StartsWith(Path, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("Path escapes the data directory.", nameof(parts));
+        }
+
+        return full;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Security.Claims;
+using Albs.Modules.Identity.Contracts;
+using Albs.Modules.Identity.Users;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+
+namespace Albs.Modules.Identity.Endpoints;
+
+internal static class MeEndpoint
+{
+    public static void Map(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/api/v1/me", GetAsync)
+            .RequireAuthorization()
+            .WithName("GetCurrentUser")
+            .WithTags("Identity")
+            .WithSummary("The signed-in caller (cookie or bearer token).");
+
+    private static async Task<Results<Ok<CurrentUserResponse>, UnauthorizedHttpResult>> GetAsync(ClaimsPrincipal principal, UserManager<AlbsUser> users)
+    {
+        var user = await users.GetUserAsync(principal);
+        if (user is null)
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        var by = principal.FindFirstValue(AlbsClaimTypes.AuthenticatedBy) ?? "cookie";
+        return TypedResults.Ok(new CurrentUserResponse(user.Id, user.UserName!, user.Email, user.IsSuperuser, by));
+    }
+}

@@ -1,0 +1,18 @@
+using Albs.Modules.Common;
+using Albs.Modules.Identity;
+using Albs.Web;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services
+    .AddCommonModule(builder.Configuration)
+    .AddIdentityModule(builder.Configuration)
+    .AddWebShell();
+
+var app = builder.Build();
+app.UseWebShell();
+app.MapIdentityModule();
+app.MapWebShell();
+await app.RunAsync();
+
+/// <summary>Entry point; public so integration tests can host it.</summary>
+public partial class Program;

@@ -1,0 +1,63 @@
+using Albs.Modules.Identity.Contracts;
+using Albs.Web.Components;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+namespace Albs.Web;
+
+/// <summary>What the host adds around the modules: pages, OpenAPI, problem details, health, security headers.</summary>
+internal static class WebShell
+{
+    public static IServiceCollection AddWebShell(this IServiceCollection services)
+    {
+        services.AddRazorComponents();
+        services.AddCascadingAuthenticationState();
+        services.AddOpenApi();
+        services.AddProblemDetails();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "albs.af";
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        return services;
+    }
+
+    public static WebApplication UseWebShell(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseWhen(c => IsApi(c.Request.Path), api => api.UseStatusCodePages());
+        app.UseWhen(c => !IsApi(c.Request.Path), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "same-origin";
+            await next();
+        });
+        app.UseStaticFiles();
+        // Explicit, after the status-code middleware, so a re-executed "/not-found" is routed again.
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        return app;
+    }
+
+    public static WebApplication MapWebShell(this WebApplication app)
+    {
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+        app.MapOpenApi();
+        app.MapPost("/account/logout", async (IAccountSignIn signIn) =>
+            {
+                await signIn.SignOutAsync();
+                return Results.LocalRedirect("/");
+            })
+            .WithMetadata(new RequireAntiforgeryTokenAttribute())
+            .ExcludeFromDescription();
+        app.MapRazorComponents<App>();
+        return app;
+    }
+
+    private static bool IsApi(PathString path) => path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+}
