@@ -3,12 +3,16 @@ using Albs.Modules.Common.Jobs;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Processes;
 using Albs.Modules.Common.Storage;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Albs.Modules.Common;
@@ -36,6 +40,12 @@ public static class CommonModule
             sp.GetRequiredService<IOptions<DatabaseOptions>>().Value,
             configuration,
             sp.GetRequiredService<DataDirectory>()));
+
+        // Keys for cookies, antiforgery and secrets at rest live with the data, so they survive
+        // restarts; hosts sharing a database share the data directory too (docs/operations.md).
+        services.AddDataProtection().SetApplicationName("albs");
+        services.AddOptions<KeyManagementOptions>().Configure<DataDirectory, ILoggerFactory>((o, dir, logs) =>
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(dir.Combine("keys")), logs));
 
         // Registered first so the schema is current before any other hosted service starts.
         services.AddHostedService<DatabaseMigrator>();

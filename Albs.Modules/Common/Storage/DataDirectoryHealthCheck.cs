@@ -11,15 +11,12 @@ internal sealed class DataDirectoryHealthCheck(DataDirectory dataDirectory) : IH
         try
         {
             await File.WriteAllTextAsync(probe, "ok", cancellationToken);
+            File.Delete(probe);
             return HealthCheckResult.Healthy(dataDirectory.Path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return HealthCheckResult.Unhealthy($"data directory {dataDirectory.Path} is not writable", ex);
-        }
-        finally
-        {
-            File.Delete(probe);
+            return HealthCheckResult.Unhealthy($"data directory {dataDirectory.Path} is not writable: {ex.Message}");
         }
     }
 }

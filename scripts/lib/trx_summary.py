@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Summarise VSTest TRX files: print failed test names, then as the last line
+'N passed, N failed, N skipped'. Exit 0 when at least one test ran and none
+failed, 1 otherwise.
+
+Usage: trx_summary.py FILE.trx [FILE.trx ...]
+"""
+import sys
+import xml.etree.ElementTree as ET
+
+NS = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
+FAILED_OUTCOMES = {"Failed", "Error", "Timeout", "Aborted"}
+SKIPPED_OUTCOMES = {"NotExecuted", "Inconclusive", "NotRunnable", "Pending", "Disconnected"}
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def main(paths: list[str]) -> int:
+    passed = failed = skipped = 0
+    failed_names: list[str] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            root = ET.parse(path).getroot()
+        except (OSError, ET.ParseError) as exc:
+            problems.append(f"cannot read {path}: {exc}")
+            continue
+        results = [e for e in root.iter() if local(e.tag) == "UnitTestResult"]
+        if results:
+            for result in results:
+                outcome = result.get("outcome", "")
+                name = result.get("testName", "?")
+                if outcome == "Passed":
+                    passed += 1
+                elif outcome in FAILED_OUTCOMES:
+                    failed += 1
+                    failed_names.append(f"{name} ({outcome})")
+                elif outcome in SKIPPED_OUTCOMES or outcome == "":
+                    skipped += 1
+                else:
+                    failed += 1
+                    failed_names.append(f"{name} ({outcome})")
+        else:
+            # No individual results: fall back to the ResultSummary counters.
+            counters = next((e for e in root.iter() if local(e.tag) == "Counters"), None)
+            if counters is not None:
+                def count(attr: str) -> int:
+                    return int(counters.get(attr, "0") or 0)
+                passed += count("passed")
+                failed += count("failed") + count("error") + count("timeout") + count("aborted")
+                skipped += count("notExecuted") + count("inconclusive") + count("notRunnable")
+
+    for problem in problems:
+        print(f"test: {problem}")
+    if failed_names:
+        print("Failed tests:")
+        for name in failed_names:
+            print(f"  {name}")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    ran = passed + failed
+    return 0 if failed == 0 and ran > 0 and not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
