@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using AngleSharp.Html.Parser;
 using Albs.Modules.Identity.Contracts;
 using Albs.Tests.Support;
+using AngleSharp.Html.Parser;
 
 namespace Albs.Tests.Identity;
 

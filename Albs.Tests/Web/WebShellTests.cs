@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using AngleSharp.Html.Parser;
 using Albs.Tests.Support;
+using AngleSharp.Html.Parser;
 
 namespace Albs.Tests.Web;
 
