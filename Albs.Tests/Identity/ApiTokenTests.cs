@@ -6,30 +6,19 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Albs.Tests.Identity;
 
-public sealed class ApiTokenTests : IDisposable
+public sealed class ApiTokenTests : WebAppTest
 {
-    private readonly TestDatabase database = TestDatabase.Sqlite();
-    private readonly AlbsWebApp app;
-
-    public ApiTokenTests() => app = new AlbsWebApp(database);
-
-    public void Dispose()
-    {
-        app.Dispose();
-        database.Dispose();
-    }
-
     [Fact]
     public async Task A_token_is_shown_once_works_as_bearer_and_stops_working_when_revoked()
     {
-        var admin = app.AdminClient();
+        var admin = App.AdminClient();
         var response = await admin.PostAsJsonAsync("/api/v1/tokens", new CreateApiTokenRequest("ci on builder3", 30));
         response.StatusCode.Should().Be(HttpStatusCode.Created);
         var created = (await response.Content.ReadFromJsonAsync<CreatedApiTokenResponse>())!;
         created.Token.Should().StartWith("albs_").And.HaveLength(48);
         created.ExpiresAt.Should().BeCloseTo(DateTime.UtcNow.AddDays(30), TimeSpan.FromMinutes(5));
 
-        var client = app.Client();
+        var client = App.Client();
         client.DefaultRequestHeaders.Authorization = new("Bearer", created.Token);
         (await client.GetFromJsonAsync<CurrentUserResponse>("/api/v1/me"))!.UserName.Should().Be("admin");
 
@@ -46,10 +35,10 @@ public sealed class ApiTokenTests : IDisposable
     [Fact]
     public async Task Only_the_token_hash_is_stored()
     {
-        var created = await (await app.AdminClient().PostAsJsonAsync("/api/v1/tokens", new CreateApiTokenRequest("hash check", null)))
+        var created = await (await App.AdminClient().PostAsJsonAsync("/api/v1/tokens", new CreateApiTokenRequest("hash check", null)))
             .Content.ReadFromJsonAsync<CreatedApiTokenResponse>();
-        var bytes = await File.ReadAllBytesAsync(Path.Combine(database.DataDirectory, "albs.db"));
-        var wal = Path.Combine(database.DataDirectory, "albs.db-wal");
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(Database.DataDirectory, "albs.db"));
+        var wal = Path.Combine(Database.DataDirectory, "albs.db-wal");
         var all = System.Text.Encoding.Latin1.GetString(bytes) + (File.Exists(wal) ? System.Text.Encoding.Latin1.GetString(await File.ReadAllBytesAsync(wal)) : "");
         all.Should().NotContain(created!.Token).And.NotContain(AlbsWebApp.AdminToken);
     }
@@ -60,7 +49,7 @@ public sealed class ApiTokenTests : IDisposable
     [InlineData("ok", 99999, "expiresInDays must be between")]
     public async Task Invalid_token_requests_get_problem_details(string name, int days, string message)
     {
-        var response = await app.AdminClient().PostAsJsonAsync("/api/v1/tokens", new CreateApiTokenRequest(name, days));
+        var response = await App.AdminClient().PostAsJsonAsync("/api/v1/tokens", new CreateApiTokenRequest(name, days));
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>();
@@ -70,8 +59,8 @@ public sealed class ApiTokenTests : IDisposable
     [Fact]
     public async Task Revoking_an_unknown_or_foreign_token_is_404_and_anonymous_is_401()
     {
-        (await app.AdminClient().DeleteAsync("/api/v1/tokens/999999")).StatusCode.Should().Be(HttpStatusCode.NotFound);
-        (await app.Client().PostAsJsonAsync("/api/v1/tokens", new CreateApiTokenRequest("x", null))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-        (await app.Client().GetAsync("/api/v1/tokens")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await App.AdminClient().DeleteAsync("/api/v1/tokens/999999")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await App.Client().PostAsJsonAsync("/api/v1/tokens", new CreateApiTokenRequest("x", null))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await App.Client().GetAsync("/api/v1/tokens")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
     }
 }

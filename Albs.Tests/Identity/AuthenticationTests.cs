@@ -6,26 +6,15 @@ using AngleSharp.Html.Parser;
 
 namespace Albs.Tests.Identity;
 
-public sealed class AuthenticationTests : IDisposable
+public sealed class AuthenticationTests : WebAppTest
 {
-    private readonly TestDatabase database = TestDatabase.Sqlite();
-    private readonly AlbsWebApp app;
-
-    public AuthenticationTests() => app = new AlbsWebApp(database);
-
-    public void Dispose()
-    {
-        app.Dispose();
-        database.Dispose();
-    }
-
     [Fact]
     public async Task Me_without_credentials_is_401_and_with_the_bootstrap_token_is_the_admin()
     {
-        var anonymous = await app.Client().GetAsync("/api/v1/me");
+        var anonymous = await App.Client().GetAsync("/api/v1/me");
         anonymous.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
 
-        var me = await app.AdminClient().GetFromJsonAsync<CurrentUserResponse>("/api/v1/me");
+        var me = await App.AdminClient().GetFromJsonAsync<CurrentUserResponse>("/api/v1/me");
         me!.UserName.Should().Be("admin");
         me.IsSuperuser.Should().BeTrue();
         me.AuthenticatedBy.Should().Be("token");
@@ -34,7 +23,7 @@ public sealed class AuthenticationTests : IDisposable
     [Fact]
     public async Task A_wrong_token_is_401_with_a_bearer_challenge()
     {
-        var client = app.Client();
+        var client = App.Client();
         client.DefaultRequestHeaders.Authorization = new("Bearer", "albs_not_a_real_token_at_all_000000000000");
         var response = await client.GetAsync("/api/v1/me");
         response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
@@ -44,7 +33,7 @@ public sealed class AuthenticationTests : IDisposable
     [Fact]
     public async Task Admin_signs_in_on_the_login_page_and_the_cookie_authenticates_the_api()
     {
-        var client = app.Client();
+        var client = App.Client();
         var response = await AlbsWebApp.SignInAsync(client, "admin", AlbsWebApp.AdminPassword);
         response.StatusCode.Should().Be(HttpStatusCode.Redirect);
         response.Headers.Location!.ToString().Should().EndWith("/");
@@ -62,7 +51,7 @@ public sealed class AuthenticationTests : IDisposable
     [Fact]
     public async Task Wrong_password_shows_an_error_and_repeated_failures_lock_the_account()
     {
-        var client = app.Client();
+        var client = App.Client();
         var first = await AlbsWebApp.SignInAsync(client, "admin", "wrong-password");
         first.StatusCode.Should().Be(HttpStatusCode.OK);
         var page = await new HtmlParser().ParseDocumentAsync(await first.Content.ReadAsStringAsync());
@@ -82,7 +71,7 @@ public sealed class AuthenticationTests : IDisposable
     [Fact]
     public async Task Empty_login_form_shows_messages_beside_the_fields()
     {
-        var client = app.Client();
+        var client = App.Client();
         var response = await AlbsWebApp.SignInAsync(client, "", "");
         var page = await new HtmlParser().ParseDocumentAsync(await response.Content.ReadAsStringAsync());
         page.QuerySelectorAll(".validation-message").Select(e => e.TextContent)
@@ -92,7 +81,7 @@ public sealed class AuthenticationTests : IDisposable
     [Fact]
     public async Task Login_refuses_a_post_without_the_antiforgery_token()
     {
-        var response = await app.Client().PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        var response = await App.Client().PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["_handler"] = "login",
             ["Input.UserName"] = "admin",
@@ -104,7 +93,7 @@ public sealed class AuthenticationTests : IDisposable
     [Fact]
     public async Task Login_never_redirects_to_another_site()
     {
-        var client = app.Client();
+        var client = App.Client();
         var form = await AlbsWebApp.FormAsync(client, "/account/login?ReturnUrl=//evil.example.org/x", "login");
         form["Input.UserName"] = "admin";
         form["Input.Password"] = AlbsWebApp.AdminPassword;
@@ -116,7 +105,7 @@ public sealed class AuthenticationTests : IDisposable
     [Fact]
     public async Task Sign_out_needs_the_antiforgery_token_and_ends_the_session()
     {
-        var client = app.Client();
+        var client = App.Client();
         await AlbsWebApp.SignInAsync(client, "admin", AlbsWebApp.AdminPassword);
 
         (await client.PostAsync("/account/logout", new FormUrlEncodedContent([]))).StatusCode.Should().Be(HttpStatusCode.BadRequest);

@@ -5,48 +5,37 @@ using AngleSharp.Html.Parser;
 
 namespace Albs.Tests.Web;
 
-public sealed class WebShellTests : IDisposable
+public sealed class WebShellTests : WebAppTest
 {
-    private readonly TestDatabase database = TestDatabase.Sqlite();
-    private readonly AlbsWebApp app;
-
-    public WebShellTests() => app = new AlbsWebApp(database);
-
-    public void Dispose()
-    {
-        app.Dispose();
-        database.Dispose();
-    }
-
     [Fact]
     public async Task Health_reports_the_database_and_the_data_directory()
     {
-        var response = await app.Client().GetAsync("/health");
+        var response = await App.Client().GetAsync("/health");
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         body.RootElement.GetProperty("status").GetString().Should().Be("healthy");
         body.RootElement.GetProperty("checks").GetProperty("database").GetProperty("status").GetString().Should().Be("healthy");
-        body.RootElement.GetProperty("checks").GetProperty("data-directory").GetProperty("description").GetString().Should().Be(database.DataDirectory);
+        body.RootElement.GetProperty("checks").GetProperty("data-directory").GetProperty("description").GetString().Should().Be(Database.DataDirectory);
     }
 
     [Fact]
     public async Task Health_is_503_when_the_data_directory_is_not_writable()
     {
-        _ = app.Client();
-        var readOnly = new DirectoryInfo(database.DataDirectory);
+        _ = App.Client();
+        var readOnly = new DirectoryInfo(Database.DataDirectory);
         // Root ignores permission bits, so make the directory unusable by replacing it with a file.
-        var moved = database.DataDirectory + ".moved";
-        Directory.Move(database.DataDirectory, moved);
-        await File.WriteAllTextAsync(database.DataDirectory, "not a directory");
+        var moved = Database.DataDirectory + ".moved";
+        Directory.Move(Database.DataDirectory, moved);
+        await File.WriteAllTextAsync(Database.DataDirectory, "not a directory");
         try
         {
-            var response = await app.Client().GetAsync("/health");
+            var response = await App.Client().GetAsync("/health");
             response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
             (await response.Content.ReadAsStringAsync()).Should().Contain("is not writable");
         }
         finally
         {
-            File.Delete(database.DataDirectory);
+            File.Delete(Database.DataDirectory);
             Directory.Move(moved, readOnly.FullName);
         }
     }
@@ -54,7 +43,7 @@ public sealed class WebShellTests : IDisposable
     [Fact]
     public async Task OpenApi_document_describes_the_api()
     {
-        using var document = JsonDocument.Parse(await app.Client().GetStringAsync("/openapi/v1.json"));
+        using var document = JsonDocument.Parse(await App.Client().GetStringAsync("/openapi/v1.json"));
         var paths = document.RootElement.GetProperty("paths");
         paths.TryGetProperty("/api/v1/me", out _).Should().BeTrue();
         paths.TryGetProperty("/api/v1/tokens", out _).Should().BeTrue();
@@ -63,7 +52,7 @@ public sealed class WebShellTests : IDisposable
     [Fact]
     public async Task Unknown_api_route_is_a_problem_details_404()
     {
-        var response = await app.Client().GetAsync("/api/v1/nothing-here");
+        var response = await App.Client().GetAsync("/api/v1/nothing-here");
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         (await response.Content.ReadAsStringAsync()).Should().Contain("\"status\":404");
@@ -72,7 +61,7 @@ public sealed class WebShellTests : IDisposable
     [Fact]
     public async Task Unknown_page_is_a_404_page_in_the_layout()
     {
-        var response = await app.Client().GetAsync("/no/such/page");
+        var response = await App.Client().GetAsync("/no/such/page");
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         var page = await new HtmlParser().ParseDocumentAsync(await response.Content.ReadAsStringAsync());
         page.QuerySelector("h1")!.TextContent.Should().Be("Not found");
@@ -82,7 +71,7 @@ public sealed class WebShellTests : IDisposable
     [Fact]
     public async Task Anonymous_visitor_sees_the_navigation_and_a_sign_in_link()
     {
-        var response = await app.Client().GetAsync("/");
+        var response = await App.Client().GetAsync("/");
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Headers.GetValues("X-Content-Type-Options").Should().Equal("nosniff");
         response.Headers.GetValues("X-Frame-Options").Should().Equal("DENY");
@@ -96,10 +85,10 @@ public sealed class WebShellTests : IDisposable
     [InlineData("/lib/bootstrap.min.css", "text/css")]
     [InlineData("/lib/htmx.min.js", "text/javascript")]
     [InlineData("/lib/signalr.min.js", "text/javascript")]
-    [InlineData("/css/app.css", "text/css")]
+    [InlineData("/css/App.css", "text/css")]
     public async Task Front_end_assets_from_npm_are_served(string path, string type)
     {
-        var response = await app.Client().GetAsync(path);
+        var response = await App.Client().GetAsync(path);
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Content.Headers.ContentType!.MediaType.Should().Be(type);
     }

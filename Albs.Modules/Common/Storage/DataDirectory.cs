@@ -24,11 +24,11 @@ public sealed class DataDirectory
     /// <summary>Absolute path of the data directory.</summary>
     public string Path { get; }
 
-    /// <summary>An absolute path inside the data directory; the sub-directory is created.</summary>
+    /// <summary>An absolute path inside the data directory; refuses parts that would lead outside it.</summary>
     public string Combine(params string[] parts)
     {
         var full = System.IO.Path.GetFullPath(System.IO.Path.Combine([Path, .. parts]));
-        if (!full.StartsWith(Path, StringComparison.Ordinal))
+        if (full != Path && !full.StartsWith(Path + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new ArgumentException("Path escapes the data directory.", nameof(parts));
         }
