@@ -85,7 +85,7 @@ public sealed class WebShellTests : WebAppTest
     [InlineData("/lib/bootstrap.min.css", "text/css")]
     [InlineData("/lib/htmx.min.js", "text/javascript")]
     [InlineData("/lib/signalr.min.js", "text/javascript")]
-    [InlineData("/css/App.css", "text/css")]
+    [InlineData("/css/app.css", "text/css")]
     public async Task Front_end_assets_from_npm_are_served(string path, string type)
     {
         var response = await App.Client().GetAsync(path);
