@@ -20,6 +20,7 @@ def local(tag: str) -> str:
 def main(paths: list[str]) -> int:
     passed = failed = skipped = 0
     failed_names: list[str] = []
+    by_class: dict[str, list[int]] = {}
     problems: list[str] = []
     for path in paths:
         try:
@@ -32,6 +33,10 @@ def main(paths: list[str]) -> int:
             for result in results:
                 outcome = result.get("outcome", "")
                 name = result.get("testName", "?")
+                # "Ns.Class.Method(arg: ...)" -> "Ns.Class"
+                test_class = name.split("(", 1)[0].rsplit(".", 1)[0]
+                tally = by_class.setdefault(test_class, [0, 0, 0])
+                tally[0 if outcome == "Passed" else 2 if outcome in SKIPPED_OUTCOMES or outcome == "" else 1] += 1
                 if outcome == "Passed":
                     passed += 1
                 elif outcome in FAILED_OUTCOMES:
@@ -52,6 +57,10 @@ def main(paths: list[str]) -> int:
                 failed += count("failed") + count("error") + count("timeout") + count("aborted")
                 skipped += count("notExecuted") + count("inconclusive") + count("notRunnable")
 
+    # Which areas ran (e.g. that the PostgreSQL tests really ran), one line per test class.
+    for test_class in sorted(by_class):
+        p, f, k = by_class[test_class]
+        print(f"  {test_class}: {p} passed, {f} failed, {k} skipped")
     for problem in problems:
         print(f"test: {problem}")
     if failed_names:
