@@ -1,0 +1,126 @@
+using Albs.Modules.Common.Processes;
+using Microsoft.Extensions.Options;
+
+namespace Albs.Modules.Builds.Sources;
+
+/// <summary>How a submitted ref was found in the repository.</summary>
+internal enum GitRefKind
+{
+    Branch,
+    Tag,
+    Commit,
+}
+
+/// <summary>A ref resolved at submission: the commit the build will use, whatever the branch does later.</summary>
+internal sealed record ResolvedGitRef(string Url, string Ref, GitRefKind Kind, string Commit);
+
+/// <summary>The outcome of resolving a source: the resolved ref, or an error to show the submitter.</summary>
+internal sealed record GitResolution(ResolvedGitRef? Resolved, string? Error)
+{
+    public static GitResolution Fail(string error) => new(null, error);
+}
+
+/// <summary>The <c>Builds</c> configuration section (sources part).</summary>
+internal sealed class BuildSourceOptions
+{
+    public const string SectionName = "Builds";
+
+    /// <summary>Accept <c>file://</c> repositories (local mirrors; tests). Off by default.</summary>
+    public bool AllowFileUrls { get; set; }
+
+    public TimeSpan GitTimeout { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// Resolves a git branch, tag or commit to a commit id with <c>git ls-remote</c>, after validating
+/// URL and ref. Git never prompts, never runs remote helpers, and never sees a user value where it
+/// could read an option.
+/// </summary>
+internal sealed class GitSourceResolver(IProcessRunner processes, IOptions<BuildSourceOptions> options)
+{
+    public async Task<GitResolution> ResolveAsync(string url, string gitRef, CancellationToken ct)
+    {
+        var settings = options.Value;
+        if (GitUrl.Validate(url, settings.AllowFileUrls) is { } urlError)
+        {
+            return GitResolution.Fail(urlError);
+        }
+
+        if (GitRefName.Validate(gitRef) is { } refError)
+        {
+            return GitResolution.Fail(refError);
+        }
+
+        var spec = new ProcessSpec("git", ["-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", "ls-remote", "--heads", "--tags", "--", url])
+        {
+            Timeout = settings.GitTimeout,
+            Environment = GitEnvironment(settings.AllowFileUrls),
+        };
+        var result = await processes.RunCapturedAsync(spec, ct);
+        if (result.TimedOut)
+        {
+            return GitResolution.Fail($"the repository did not answer within {settings.GitTimeout.TotalSeconds:0} s");
+        }
+
+        if (!result.Succeeded)
+        {
+            var reason = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .FirstOrDefault(l => l.StartsWith("fatal:", StringComparison.Ordinal)) ?? "git ls-remote failed";
+            return GitResolution.Fail($"cannot read the repository: {reason}");
+        }
+
+        return Match(url, gitRef, ParseRefs(result.StandardOutput));
+    }
+
+    /// <summary>Picks the ref: a branch, else a tag (peeled to its commit), else a full commit id.</summary>
+    internal static GitResolution Match(string url, string gitRef, IReadOnlyDictionary<string, string> refs)
+    {
+        var qualified = gitRef.StartsWith("refs/", StringComparison.Ordinal);
+        var branch = qualified ? gitRef : $"refs/heads/{gitRef}";
+        var tag = qualified ? gitRef : $"refs/tags/{gitRef}";
+        if (refs.TryGetValue(branch, out var commit) && branch.StartsWith("refs/heads/", StringComparison.Ordinal))
+        {
+            return new GitResolution(new ResolvedGitRef(url, gitRef, GitRefKind.Branch, commit), null);
+        }
+
+        if (refs.TryGetValue(tag + "^{}", out commit) || refs.TryGetValue(tag, out commit))
+        {
+            return new GitResolution(new ResolvedGitRef(url, gitRef, GitRefKind.Tag, commit), null);
+        }
+
+        if (GitRefName.IsCommitId(gitRef))
+        {
+            return gitRef.Length is 40 or 64
+                ? new GitResolution(new ResolvedGitRef(url, gitRef, GitRefKind.Commit, gitRef), null)
+                : GitResolution.Fail("an abbreviated commit id cannot be checked before the build; give the full 40-character id");
+        }
+
+        return GitResolution.Fail($"no branch or tag '{gitRef}' in the repository");
+    }
+
+    internal static Dictionary<string, string> ParseRefs(string lsRemoteOutput)
+    {
+        var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in lsRemoteOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab > 0)
+            {
+                refs[line[(tab + 1)..].Trim()] = line[..tab];
+            }
+        }
+
+        return refs;
+    }
+
+    /// <summary>No prompts, no helpers, only the allowed protocols — for every git call on user input.</summary>
+    internal static Dictionary<string, string?> GitEnvironment(bool allowFile) => new()
+    {
+        ["GIT_TERMINAL_PROMPT"] = "0",
+        ["GIT_ASKPASS"] = "/bin/false",
+        ["SSH_ASKPASS"] = "/bin/false",
+        ["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes",
+        ["GIT_ALLOW_PROTOCOL"] = allowFile ? "https:http:git:ssh:file" : "https:http:git:ssh",
+        ["GIT_CONFIG_NOSYSTEM"] = "1",
+    };
+}
