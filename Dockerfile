@@ -17,6 +17,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
+COPY platforms/ /app/platforms/
 ENV ASPNETCORE_URLS=http://+:8080 \
     Albs__DataDirectory=/var/lib/albs \
     Logging__Console__FormatterName=json

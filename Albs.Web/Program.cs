@@ -1,16 +1,22 @@
+using Albs.Modules.Builds;
 using Albs.Modules.Common;
 using Albs.Modules.Identity;
+using Albs.Modules.Platforms;
 using Albs.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services
     .AddCommonModule(builder.Configuration)
     .AddIdentityModule(builder.Configuration)
+    .AddPlatformsModule(builder.Configuration)
+    .AddBuildsModule(builder.Configuration)
     .AddWebShell();
 
 var app = builder.Build();
 app.UseWebShell();
 app.MapIdentityModule();
+app.MapPlatformsModule();
+app.MapBuildsModule();
 app.MapWebShell();
 await app.RunAsync();
 

@@ -1,4 +1,7 @@
+using Albs.Modules.Builds.Queries;
 using Albs.Modules.Builds.Sources;
+using Albs.Modules.Builds.Submission;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,6 +14,14 @@ public static class BuildsModule
     {
         services.AddOptions<BuildSourceOptions>().Bind(configuration.GetSection(BuildSourceOptions.SectionName));
         services.AddSingleton<GitSourceResolver>();
+        services.AddScoped<BuildRequestValidator>();
         return services;
+    }
+
+    public static IEndpointRouteBuilder MapBuildsModule(this IEndpointRouteBuilder endpoints)
+    {
+        SubmitBuild.Map(endpoints);
+        BuildQueries.Map(endpoints);
+        return endpoints;
     }
 }

@@ -22,6 +22,9 @@ internal sealed class BuildSource
 
     public required string Url { get; set; }
 
+    /// <summary>Package name: from the repository or SRPM file name at submission, from the SRPM header once built.</summary>
+    public required string Package { get; set; }
+
     public string? Ref { get; set; }
 
     /// <summary>"branch", "tag" or "commit".</summary>
@@ -38,6 +41,8 @@ internal sealed class BuildSourceConfiguration : IEntityTypeConfiguration<BuildS
         builder.HasKey(s => s.Id);
         builder.Property(s => s.Kind).HasMaxLength(8);
         builder.Property(s => s.Url).HasMaxLength(2048);
+        builder.Property(s => s.Package).HasMaxLength(255);
+        builder.HasIndex(s => s.Package);
         builder.Property(s => s.Ref).HasMaxLength(255);
         builder.Property(s => s.RefKind).HasMaxLength(8);
         builder.Property(s => s.CommitId).HasMaxLength(64);

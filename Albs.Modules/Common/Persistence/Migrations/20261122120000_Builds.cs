@@ -39,6 +39,7 @@ internal sealed class Builds : Migration
                 position = table.Column<int>(nullable: false),
                 kind = table.Column<string>(maxLength: 8, nullable: false),
                 url = table.Column<string>(maxLength: 2048, nullable: false),
+                package = table.Column<string>(maxLength: 255, nullable: false),
                 @ref = table.Column<string>(name: "ref", maxLength: 255, nullable: true),
                 ref_kind = table.Column<string>(maxLength: 8, nullable: true),
                 commit_id = table.Column<string>(maxLength: 64, nullable: true),
@@ -49,6 +50,7 @@ internal sealed class Builds : Migration
                 table.ForeignKey("fk_builds_sources_build_id", x => x.build_id, "builds_builds", "id", onDelete: ReferentialAction.Cascade);
             });
         migrationBuilder.CreateIndex("ix_builds_sources_build_id_position", "builds_sources", ["build_id", "position"], unique: true);
+        migrationBuilder.CreateIndex("ix_builds_sources_package", "builds_sources", "package");
 
         migrationBuilder.CreateTable(
             name: "builds_tasks",

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Albs.Modules.Builds.Contracts;
+using Albs.Modules.Builds.Model;
+using Albs.Modules.Common.Persistence;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Albs.Modules.Builds.Queries;
+
+/// <summary>The public reads: a build with its tasks, and the filtered, paged build list.</summary>
+internal static class BuildQueries
+{
+    public const int MaxPageSize = 100;
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/v1/builds/{id:long}", async Task<Results<Ok<BuildResponse>, NotFound>> (long id, AlbsDbContext db, CancellationToken ct) =>
+                await GetAsync(db, id, ct) is { } build ? TypedResults.Ok(build) : TypedResults.NotFound())
+            .AllowAnonymous().WithName("GetBuild").WithTags("Builds");
+        endpoints.MapGet("/api/v1/builds", ListAsync)
+            .AllowAnonymous().WithName("ListBuilds").WithTags("Builds")
+            .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy; page from 1.");
+    }
+
+    public static async Task<BuildResponse?> GetAsync(AlbsDbContext db, long id, CancellationToken ct)
+    {
+        var build = await db.Set<Build>().AsNoTracking().AsSplitQuery()
+            .Include(b => b.Sources)
+            .Include(b => b.Tasks).ThenInclude(t => t.Artifacts)
+            .SingleOrDefaultAsync(b => b.Id == id, ct);
+        return build is null ? null : ToResponse(build);
+    }
+
+    private static async Task<Results<Ok<BuildListResponse>, ValidationProblem>> ListAsync(
+        AlbsDbContext db, CancellationToken ct, string? package = null, string? status = null, string? platform = null,
+        string? arch = null, string? createdBy = null, int page = 1, int pageSize = 25)
+    {
+        if (page < 1 || pageSize is < 1 or > MaxPageSize)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = [$"page starts at 1; pageSize is 1 to {MaxPageSize}"] });
+        }
+
+        var builds = db.Set<Build>().AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(package))
+        {
+            builds = builds.Where(b => b.Sources.Any(s => s.Package == package));
+        }
+
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            builds = builds.Where(b => b.Status == status);
+        }
+
+        if (!string.IsNullOrWhiteSpace(platform))
+        {
+            builds = builds.Where(b => b.Tasks.Any(t => t.Platform == platform));
+        }
+
+        if (!string.IsNullOrWhiteSpace(arch))
+        {
+            builds = builds.Where(b => b.Tasks.Any(t => t.Arch == arch));
+        }
+
+        if (!string.IsNullOrWhiteSpace(createdBy))
+        {
+            builds = builds.Where(b => b.CreatedByName == createdBy);
+        }
+
+        var total = await builds.CountAsync(ct);
+        var rows = await builds.OrderByDescending(b => b.Id).Skip((page - 1) * pageSize).Take(pageSize)
+            .Select(b => new { b.Id, b.Status, b.CreatedByName, b.CreatedAt, b.FinishedAt })
+            .ToListAsync(ct);
+
+        // The page's packages, platforms and arches in two small queries (SQLite cannot nest
+        // DISTINCT collections in one).
+        var ids = rows.Select(r => r.Id).ToList();
+        var packages = (await db.Set<BuildSource>().AsNoTracking().Where(s => ids.Contains(s.BuildId))
+                .OrderBy(s => s.Position).Select(s => new { s.BuildId, s.Package }).ToListAsync(ct))
+            .ToLookup(s => s.BuildId, s => s.Package);
+        var targets = (await db.Set<BuildTask>().AsNoTracking().Where(t => ids.Contains(t.BuildId))
+                .Select(t => new { t.BuildId, t.Platform, t.Arch }).Distinct().ToListAsync(ct))
+            .ToLookup(t => t.BuildId);
+        var items = rows.Select(r => new BuildSummaryResponse(
+            r.Id,
+            r.Status,
+            r.CreatedByName,
+            r.CreatedAt,
+            r.FinishedAt,
+            [.. packages[r.Id]],
+            [.. targets[r.Id].Select(t => t.Platform).Distinct().Order(StringComparer.Ordinal)],
+            [.. targets[r.Id].Where(t => t.Arch != "src").Select(t => t.Arch).Distinct().Order(StringComparer.Ordinal)])).ToList();
+        return TypedResults.Ok(new BuildListResponse(items, page, pageSize, total));
+    }
+
+    private static BuildResponse ToResponse(Build build)
+    {
+        var sources = build.Sources.OrderBy(s => s.Position).ToList();
+        var byId = sources.ToDictionary(s => s.Id);
+        return new BuildResponse(
+            build.Id,
+            build.Status,
+            build.CreatedByName,
+            build.CreatedAt,
+            build.FinishedAt,
+            build.IndependentTasks,
+            build.Priority,
+            JsonSerializer.Deserialize<MockOptionsRequest>(build.MockOptions, JsonSerializerOptions.Web) ?? new MockOptionsRequest(),
+            JsonSerializer.Deserialize<long[]>(build.LinkedBuilds) ?? [],
+            [.. sources.Select(s => new BuildSourceResponse(s.Position, s.Kind, s.Url, s.Ref, s.RefKind, s.CommitId))],
+            [.. build.Tasks.OrderBy(t => t.Id).Select(t =>
+            {
+                var source = byId[t.SourceId];
+                return new BuildTaskResponse(
+                    t.Id, source.Position, t.Platform, t.Arch, t.Status, source.Url, source.Ref, source.CommitId, t.AgentName, t.Attempt,
+                    t.CreatedAt, t.StartedAt, t.FinishedAt, t.Error, t.SrpmTaskId, t.AfterTaskId,
+                    [],
+                    [.. t.Artifacts.OrderBy(a => a.Name).Select(a => new BuildArtifactResponse(
+                        a.Name, a.Type, a.Size, a.Sha256, a.Nevra, $"/api/v1/builds/{build.Id}/tasks/{t.Id}/artifacts/{Uri.EscapeDataString(a.Name)}"))]);
+            })]);
+    }
+}
