@@ -1,3 +1,4 @@
+using Albs.Modules.Agents;
 using Albs.Modules.Builds;
 using Albs.Modules.Common;
 using Albs.Modules.Identity;
@@ -9,6 +10,7 @@ builder.Services
     .AddCommonModule(builder.Configuration)
     .AddIdentityModule(builder.Configuration)
     .AddPlatformsModule(builder.Configuration)
+    .AddAgentsModule(builder.Configuration)
     .AddBuildsModule(builder.Configuration)
     .AddWebShell();
 
@@ -16,6 +18,7 @@ var app = builder.Build();
 app.UseWebShell();
 app.MapIdentityModule();
 app.MapPlatformsModule();
+app.MapAgentsModule();
 app.MapBuildsModule();
 app.MapWebShell();
 await app.RunAsync();

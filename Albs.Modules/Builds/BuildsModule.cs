@@ -1,3 +1,5 @@
+using Albs.Modules.Builds.Dispatch;
+using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Builds.Submission;
@@ -15,6 +17,12 @@ public static class BuildsModule
         services.AddOptions<BuildSourceOptions>().Bind(configuration.GetSection(BuildSourceOptions.SectionName));
         services.AddSingleton<GitSourceResolver>();
         services.AddScoped<BuildRequestValidator>();
+        services.AddSingleton<GitMirror>();
+        services.AddSingleton<RpmHeader>();
+        services.AddSingleton<TaskExecutor>();
+        services.AddSingleton<BuildTaskStore>();
+        services.AddSingleton<BuildSignal>();
+        services.AddHostedService<BuildDispatcher>();
         return services;
     }
 

@@ -73,6 +73,7 @@ public static class CommonModule
         services.AddScoped<IEventPublisher, EventPublisher>();
 
         services.AddSingleton<IProcessRunner, ProcessRunner>();
+        services.AddSingleton<ContentStore>();
 
         services.AddHealthChecks()
             .AddDbContextCheck<AlbsDbContext>("database")

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Albs.Modules.Builds.Contracts;
+using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Planning;
 using Albs.Modules.Builds.Queries;
@@ -24,7 +25,7 @@ internal static class SubmitBuild
             .WithSummary("Submit a build of git refs or SRPMs for platforms and architectures.");
 
     private static async Task<Results<Created<BuildResponse>, ValidationProblem>> HandleAsync(
-        SubmitBuildRequest request, ClaimsPrincipal user, BuildRequestValidator validator, AlbsDbContext db, TimeProvider clock, CancellationToken ct)
+        SubmitBuildRequest request, ClaimsPrincipal user, BuildRequestValidator validator, AlbsDbContext db, BuildSignal dispatch, TimeProvider clock, CancellationToken ct)
     {
         var (valid, errors) = await validator.ValidateAsync(request, ids => MissingBuildsAsync(db, ids, ct), ct);
         if (valid is null)
@@ -33,6 +34,7 @@ internal static class SubmitBuild
         }
 
         var build = await CreateAsync(db, valid, request, user, clock.GetUtcNow().UtcDateTime, ct);
+        dispatch.Notify();
         var response = await BuildQueries.GetAsync(db, build.Id, ct);
         return TypedResults.Created($"/api/v1/builds/{build.Id}", response);
     }

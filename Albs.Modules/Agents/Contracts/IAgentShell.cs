@@ -1,0 +1,83 @@
+using Albs.Modules.Common.Processes;
+
+namespace Albs.Modules.Agents.Contracts;
+
+/// <summary>
+/// Runs commands on, and copies files to and from, a registered build agent over SSH. Every call
+/// uses the agent's pinned host key (strict checking, never trust-on-first-use), its own key, and a
+/// multiplexed connection (one SSH master per agent, kept 60 s after the last use).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Connection-level failures are exceptions, never exit codes: <see cref="AgentHostKeyMismatchException"/>
+/// (the agent is marked <see cref="AgentStates.HostKeyMismatch"/> and refused until re-pinned) and
+/// <see cref="AgentUnreachableException"/> (marked <see cref="AgentStates.Offline"/>). The exit code of a
+/// command that ran — including 255 — is returned as is.
+/// </para>
+/// <para>
+/// Timeouts and cancellation kill the local ssh client; without a terminal the remote command is not
+/// signalled and ends when it next writes to its closed output. Commands that must stop on the agent
+/// should be wrapped in <c>timeout</c> there.
+/// </para>
+/// </remarks>
+public interface IAgentShell
+{
+    /// <summary>
+    /// Runs <paramref name="remoteArgv"/> on the agent. The arguments are quoted with
+    /// <see cref="PosixShell.Join"/> into the one command string the remote login shell reads, so each
+    /// reaches the remote program verbatim (no expansion, no word splitting).
+    /// </summary>
+    /// <param name="agentName">A registered agent.</param>
+    /// <param name="remoteArgv">Program and arguments, e.g. <c>["mock", "-r", cfg, "--", srpm]</c>.</param>
+    /// <param name="onLine">Receives each line of the remote stdout/stderr as it arrives.</param>
+    /// <param name="timeout">Kills the local ssh client after this long (reported in <see cref="ProcessResult.TimedOut"/>).</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The remote command's exit code.</returns>
+    /// <exception cref="AgentNotFoundException">No such agent.</exception>
+    /// <exception cref="AgentHostKeyMismatchException">The host key does not match the pinned one.</exception>
+    /// <exception cref="AgentUnreachableException">SSH could not connect or authenticate.</exception>
+    Task<ProcessResult> RunAsync(
+        string agentName,
+        IReadOnlyList<string> remoteArgv,
+        Func<ProcessOutputLine, ValueTask>? onLine = null,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs a small, constant POSIX <paramref name="script"/> with <paramref name="arguments"/> as
+    /// <c>$1…$n</c>: the remote command is <c>sh -c '&lt;script&gt;' sh '&lt;arg1&gt;' …</c>, everything quoted.
+    /// The script must be a constant of the caller's code; values belong in the arguments.
+    /// </summary>
+    /// <inheritdoc cref="RunAsync" path="/exception"/>
+    Task<ProcessResult> RunScriptAsync(
+        string agentName,
+        string script,
+        IReadOnlyList<string> arguments,
+        Func<ProcessOutputLine, ValueTask>? onLine = null,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams <paramref name="content"/> to <paramref name="remotePath"/> (parent directories created;
+    /// written to a temporary name and renamed, so readers never see a partial file).
+    /// </summary>
+    /// <returns>The number of bytes sent.</returns>
+    /// <exception cref="AgentTransferException">The remote side failed (disk full, permission...).</exception>
+    Task<long> UploadAsync(string agentName, Stream content, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams the local file <paramref name="localPath"/> to <paramref name="remotePath"/>, as <see cref="UploadAsync"/>.</summary>
+    Task<long> UploadFileAsync(string agentName, string localPath, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams the remote file <paramref name="remotePath"/> into <paramref name="localPath"/> (written to a
+    /// temporary name beside it and renamed; nothing is left behind on failure).
+    /// </summary>
+    /// <returns>The number of bytes received.</returns>
+    /// <exception cref="AgentTransferException">The remote file could not be read.</exception>
+    Task<long> DownloadFileAsync(string agentName, string remotePath, string localPath, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams the remote file <paramref name="remotePath"/> into <paramref name="destination"/>.</summary>
+    /// <returns>The number of bytes received.</returns>
+    /// <exception cref="AgentTransferException">The remote file could not be read (some bytes may already be written).</exception>
+    Task<long> DownloadAsync(string agentName, string remotePath, Stream destination, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+}

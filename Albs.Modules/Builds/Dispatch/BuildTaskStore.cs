@@ -1,0 +1,194 @@
+using Albs.Modules.Builds.Execution;
+using Albs.Modules.Builds.Model;
+using Albs.Modules.Common.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Albs.Modules.Builds.Dispatch;
+
+/// <summary>
+/// The task table as a queue: which tasks are ready, claiming one for an agent under a lease,
+/// finishing it (with its artifacts, in one transaction), and settling what follows from that.
+/// Every change is conditional on the task's current state, so concurrent dispatchers never
+/// both start or finish the same task.
+/// </summary>
+internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, TimeProvider clock)
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+    public const int MaxAttempts = 3;
+
+    private static readonly string[] Done = [BuildStatus.Completed, BuildStatus.Excluded];
+    private static readonly string[] Broken = [BuildStatus.Failed, BuildStatus.Cancelled];
+
+    public async Task<List<ReadyTask>> ReadyAsync(CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var tasks = db.Set<BuildTask>();
+        return await tasks.AsNoTracking()
+            .Where(t => t.Status == BuildStatus.Idle
+                && (t.SrpmTaskId == null || tasks.Any(s => s.Id == t.SrpmTaskId && s.Status == BuildStatus.Completed))
+                && (t.AfterTaskId == null || tasks.Any(a => a.Id == t.AfterTaskId && Done.Contains(a.Status))))
+            .OrderBy(t => t.Id)
+            .Take(1000)
+            .Select(t => new ReadyTask(t.Id, t.Arch, t.Submitter, t.Priority, t.CreatedAt))
+            .ToListAsync(ct);
+    }
+
+    /// <summary>Started tasks per agent and per submitter, across all hosts.</summary>
+    public async Task<(Dictionary<string, int> ByAgent, Dictionary<string, int> BySubmitter)> RunningAsync(CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var running = await db.Set<BuildTask>().AsNoTracking().Where(t => t.Status == BuildStatus.Started)
+            .Select(t => new { t.AgentName, t.Submitter }).ToListAsync(ct);
+        return (
+            running.Where(r => r.AgentName != null).GroupBy(r => r.AgentName!).ToDictionary(g => g.Key, g => g.Count()),
+            running.GroupBy(r => r.Submitter).ToDictionary(g => g.Key, g => g.Count()));
+    }
+
+    public async Task<bool> ClaimAsync(long taskId, string agent, string owner, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var expires = now + Lease;
+        var rows = await db.Database.ExecuteSqlAsync(
+            $"""
+            UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {agent}, lease_owner = {owner},
+                   lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
+             WHERE id = {taskId} AND status = {BuildStatus.Idle}
+            """,
+            ct);
+        if (rows == 1)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE builds_builds SET status = {BuildStatus.Running} WHERE id = (SELECT build_id FROM builds_tasks WHERE id = {taskId}) AND status = {BuildStatus.Idle}",
+                ct);
+        }
+
+        return rows == 1;
+    }
+
+    public async Task<bool> RenewAsync(long taskId, string owner, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var expires = clock.GetUtcNow().UtcDateTime + Lease;
+        return await db.Database.ExecuteSqlAsync(
+            $"UPDATE builds_tasks SET lease_expires_at = {expires} WHERE id = {taskId} AND lease_owner = {owner} AND status = {BuildStatus.Started}",
+            ct) == 1;
+    }
+
+    /// <summary>Records the outcome with its artifacts, only if this host still owns the task.</summary>
+    public async Task<bool> FinishAsync(long taskId, string owner, string status, string? error, IReadOnlyList<StoredArtifact> artifacts, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var rows = await db.Database.ExecuteSqlAsync(
+                $"""
+                UPDATE builds_tasks SET status = {status}, error = {error}, finished_at = {now}, lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = {taskId} AND lease_owner = {owner} AND status = {BuildStatus.Started}
+                """,
+                ct);
+            if (rows != 1)
+            {
+                return false;
+            }
+
+            // A partial task never publishes artifacts: they are written only with success.
+            if (status == BuildStatus.Completed)
+            {
+                db.AddRange(artifacts.Select(a => new BuildArtifact
+                {
+                    TaskId = taskId,
+                    Name = a.Name,
+                    Type = a.Type,
+                    Size = a.Size,
+                    Sha256 = a.Sha256,
+                    Nevra = a.Nevra,
+                    SourceRpm = a.SourceRpm,
+                    CreatedAt = now,
+                }));
+                await db.SaveChangesAsync(ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return true;
+        });
+    }
+
+    /// <summary>Gives a task back (agent unreachable, host stopping): it runs again, elsewhere if need be.</summary>
+    public async Task ReleaseAsync(long taskId, string owner, string reason, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            UPDATE builds_tasks SET status = CASE WHEN attempt >= {MaxAttempts} THEN {BuildStatus.Failed} ELSE {BuildStatus.Idle} END,
+                   error = {reason}, lease_owner = NULL, lease_expires_at = NULL, agent_name = NULL
+             WHERE id = {taskId} AND lease_owner = {owner} AND status = {BuildStatus.Started}
+            """,
+            ct);
+    }
+
+    /// <summary>Tasks of a crashed host go back to the queue once their lease expires.</summary>
+    public async Task<int> ReapAsync(CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.Database.ExecuteSqlAsync(
+            $"""
+            UPDATE builds_tasks SET status = CASE WHEN attempt >= {MaxAttempts} THEN {BuildStatus.Failed} ELSE {BuildStatus.Idle} END,
+                   error = 'the server running it stopped; retried', lease_owner = NULL, lease_expires_at = NULL, agent_name = NULL
+             WHERE status = {BuildStatus.Started} AND lease_expires_at < {now}
+            """,
+            ct);
+    }
+
+    /// <summary>
+    /// Settles consequences: arch tasks whose SRPM failed fail too, chained tasks behind a failure
+    /// fail, and builds whose tasks have all ended get their final status.
+    /// </summary>
+    public async Task SettleAsync(CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var tasks = db.Set<BuildTask>();
+        int changed;
+        do
+        {
+            changed = await tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(s => s.Id == t.SrpmTaskId && Broken.Contains(s.Status)))
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
+                    .SetProperty(t => t.Error, "the SRPM task of this source failed"), ct);
+            changed += await tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(a => a.Id == t.AfterTaskId && Broken.Contains(a.Status)))
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
+                    .SetProperty(t => t.Error, "the previous source's task on this arch did not complete"), ct);
+        }
+        while (changed > 0);
+
+        var open = new[] { BuildStatus.Idle, BuildStatus.Started };
+        var finished = await db.Set<Build>()
+            .Where(b => (b.Status == BuildStatus.Idle || b.Status == BuildStatus.Running) && !b.Tasks.Any(t => open.Contains(t.Status)))
+            .Select(b => new
+            {
+                b.Id,
+                Failed = b.Tasks.Any(t => t.Status == BuildStatus.Failed),
+                Cancelled = b.Tasks.Any(t => t.Status == BuildStatus.Cancelled),
+            })
+            .ToListAsync(ct);
+        foreach (var build in finished)
+        {
+            var status = build.Failed ? BuildStatus.Failed : build.Cancelled ? BuildStatus.Cancelled : BuildStatus.Completed;
+            await db.Set<Build>().Where(b => b.Id == build.Id)
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, now), ct);
+        }
+    }
+
+    /// <summary>Marks arch tasks of an SRPM as excluded (ExclusiveArch/ExcludeArch/noarch).</summary>
+    public async Task ExcludeAsync(long taskId, string reason, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Set<BuildTask>().Where(t => t.Id == taskId && t.Status == BuildStatus.Idle)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Excluded).SetProperty(t => t.Error, reason).SetProperty(t => t.FinishedAt, now), ct);
+    }
+}

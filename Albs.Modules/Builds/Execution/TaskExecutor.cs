@@ -1,0 +1,217 @@
+using Albs.Modules.Agents.Contracts;
+using Albs.Modules.Builds.Sources;
+using Albs.Modules.Common.Processes;
+using Albs.Modules.Common.Storage;
+using Albs.Modules.Platforms.Contracts;
+
+namespace Albs.Modules.Builds.Execution;
+
+/// <summary>Everything a task attempt needs to run on its agent.</summary>
+internal sealed record TaskWork(
+    long BuildId,
+    long TaskId,
+    int Attempt,
+    string Agent,
+    string AgentWorkDirectory,
+    PlatformDto Platform,
+    string Arch,
+    string SourceKind,
+    string Url,
+    string? Commit,
+    RpmBuildOptions Options);
+
+/// <summary>A file a task produced, verified and stored content-addressed.</summary>
+internal sealed record StoredArtifact(string Name, string Type, long Size, string Sha256, string? Nevra, string? SourceRpm);
+
+/// <summary>The result of one attempt. Artifacts are published only with <c>completed</c>.</summary>
+internal sealed record TaskOutcome(bool Succeeded, string? Error, IReadOnlyList<StoredArtifact> Artifacts, RpmInfo? Srpm = null);
+
+/// <summary>
+/// Runs a task on an agent with rpmbuild (agents without mock): the SRPM task unpacks the exported
+/// commit and runs <c>rpmbuild -bs</c>; an arch task rebuilds the SRPM with <c>rpmbuild --rebuild</c>.
+/// Output is streamed line by line into the task log; results are listed with their sha256 on the
+/// agent, downloaded, verified on the server and stored by content.
+/// </summary>
+internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStore store, RpmHeader rpm, IMockConfigBuilder mockConfig, DataDirectory data)
+{
+    // Constant scripts; every value reaches them as a quoted positional argument.
+    private const string SrpmScript = """
+        set -eu
+        work=$1; shift
+        cd "$work"
+        mkdir -p src out rpmbuild
+        tar -xf source.tar -C src
+        if ls src/SPECS/*.spec >/dev/null 2>&1; then spec=$(ls src/SPECS/*.spec | head -n 1); sources=src/SOURCES
+        elif ls src/*.spec >/dev/null 2>&1; then spec=$(ls src/*.spec | head -n 1); sources=src
+        else echo "albs: no spec file at the top level or in SPECS/" >&2; exit 2; fi
+        mkdir -p "$sources"
+        echo "albs: building SRPM from $spec"
+        exec rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
+        """;
+
+    private const string RebuildScript = """
+        set -eu
+        work=$1; target=$2; shift 2
+        cd "$work"
+        mkdir -p out rpmbuild
+        exec rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+        """;
+
+    private const string ListScript = """
+        set -eu
+        cd "$1"
+        find out -type f -name '*.rpm' -exec sha256sum -- {} +
+        """;
+
+    public async Task<TaskOutcome> BuildSrpmAsync(TaskWork work, TaskLog log, CancellationToken ct)
+    {
+        var local = LocalWork(work);
+        var remote = RemoteWork(work);
+        try
+        {
+            if (work.SourceKind == "srpm")
+            {
+                return await FetchSrpmAsync(work, local, log, ct);
+            }
+
+            await log.InfoAsync($"exporting {work.Url} at {work.Commit}");
+            var tar = Path.Combine(local, "source.tar");
+            await git.ExportAsync(work.Url, work.Commit!, tar, ct);
+            await shell.UploadFileAsync(work.Agent, tar, $"{remote}/source.tar", cancellationToken: ct);
+            var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
+            var result = await shell.RunScriptAsync(work.Agent, SrpmScript, [remote, .. defines], Log(log), work.Platform.Timeout, ct);
+            if (!result.Succeeded)
+            {
+                return Failed(result, "rpmbuild -bs");
+            }
+
+            var artifacts = await CollectAsync(work, local, ct);
+            var srpm = artifacts.SingleOrDefault(a => a.Type == "srpm");
+            return srpm is null
+                ? new TaskOutcome(false, "rpmbuild -bs produced no SRPM", [])
+                : new TaskOutcome(true, null, artifacts, await rpm.ReadAsync(store.PathOf(srpm.Sha256), ct));
+        }
+        finally
+        {
+            await CleanUpAsync(work, local, remote);
+        }
+    }
+
+    public async Task<TaskOutcome> RebuildAsync(TaskWork work, StoredArtifact srpm, TaskLog log, CancellationToken ct)
+    {
+        var local = LocalWork(work);
+        var remote = RemoteWork(work);
+        try
+        {
+            await shell.UploadFileAsync(work.Agent, store.PathOf(srpm.Sha256), $"{remote}/package.src.rpm", cancellationToken: ct);
+            await log.InfoAsync($"rebuilding {srpm.Name} for {work.Arch}");
+            var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
+            var result = await shell.RunScriptAsync(work.Agent, RebuildScript, [remote, work.Arch, .. defines], Log(log), work.Platform.Timeout, ct);
+            if (!result.Succeeded)
+            {
+                return Failed(result, "rpmbuild --rebuild");
+            }
+
+            var artifacts = await CollectAsync(work, local, ct);
+            return artifacts.Count == 0 ? new TaskOutcome(false, "rpmbuild --rebuild produced no packages", []) : new TaskOutcome(true, null, artifacts);
+        }
+        finally
+        {
+            await CleanUpAsync(work, local, remote);
+        }
+    }
+
+    private async Task<TaskOutcome> FetchSrpmAsync(TaskWork work, string local, TaskLog log, CancellationToken ct)
+    {
+        await log.InfoAsync($"downloading {work.Url}");
+        var file = Path.Combine(local, "download.src.rpm");
+        var uri = new Uri(work.Url);
+        if (uri.IsFile)
+        {
+            File.Copy(uri.LocalPath, file, overwrite: true);
+        }
+        else
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+            await using var body = await http.GetStreamAsync(uri, ct);
+            await using var output = File.Create(file);
+            await body.CopyToAsync(output, ct);
+        }
+
+        var sha = await ContentStore.HashAsync(file, ct);
+        var size = new FileInfo(file).Length;
+        var info = await rpm.ReadAsync(file, ct);
+        await store.AddAsync(file, sha, ct);
+        var name = Path.GetFileName(uri.LocalPath);
+        return new TaskOutcome(true, null, [new StoredArtifact(name, "srpm", size, sha, info.Nevra, null)], info);
+    }
+
+    /// <summary>Lists the agent's results with their sha256, downloads each and stores it if the hash matches.</summary>
+    private async Task<List<StoredArtifact>> CollectAsync(TaskWork work, string local, CancellationToken ct)
+    {
+        var listing = new List<string>();
+        var result = await shell.RunScriptAsync(work.Agent, ListScript, [RemoteWork(work)], line =>
+        {
+            listing.Add(line.Text);
+            return ValueTask.CompletedTask;
+        }, TimeSpan.FromMinutes(5), ct);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException("could not list the task's results on the agent");
+        }
+
+        var artifacts = new List<StoredArtifact>();
+        foreach (var line in listing.Where(l => l.Length > 66))
+        {
+            var (sha, remotePath) = (line[..64], line[66..]);
+            var name = Path.GetFileName(remotePath);
+            if (!ArtifactNames.IsSafe(name))
+            {
+                throw new InvalidDataException($"the agent reported an unsafe file name '{name}'");
+            }
+
+            var file = Path.Combine(local, name);
+            var size = await shell.DownloadFileAsync(work.Agent, $"{RemoteWork(work)}/{remotePath}", file, cancellationToken: ct);
+            await store.AddAsync(file, sha, ct);
+            var info = await rpm.ReadAsync(store.PathOf(sha), ct);
+            artifacts.Add(new StoredArtifact(name, info.Arch == "src" ? "srpm" : "rpm", size, sha, info.Nevra, info.SourceRpm));
+        }
+
+        return artifacts;
+    }
+
+    private static TaskOutcome Failed(ProcessResult result, string what) =>
+        new(false, result.TimedOut ? $"{what} exceeded the platform's timeout" : $"{what} exited with code {result.ExitCode}", []);
+
+    private static Func<ProcessOutputLine, ValueTask> Log(TaskLog log) => line => log.WriteAsync(line.Text);
+
+    private string LocalWork(TaskWork work)
+    {
+        var dir = data.Combine("work", $"task-{work.TaskId}-{work.Attempt}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static string RemoteWork(TaskWork work) => $"{work.AgentWorkDirectory.TrimEnd('/')}/task-{work.TaskId}-{work.Attempt}";
+
+    private async Task CleanUpAsync(TaskWork work, string local, string remote)
+    {
+        Directory.Delete(local, recursive: true);
+        try
+        {
+            await shell.RunAsync(work.Agent, ["rm", "-rf", "--", remote], timeout: TimeSpan.FromMinutes(2));
+        }
+        catch (Exception ex) when (ex is AgentUnreachableException or AgentHostKeyMismatchException)
+        {
+            // The agent is gone; its work directory goes with it or with the next clean-up.
+        }
+    }
+}
+
+/// <summary>File names the server accepts from an agent: no paths, no hidden files, nothing odd.</summary>
+internal static class ArtifactNames
+{
+    public static bool IsSafe(string name) =>
+        name.Length is > 0 and <= 255 && !name.StartsWith('.') && !name.Contains("..", StringComparison.Ordinal)
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+' or '~' or '^');
+}

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Albs.Modules.Common.Processes;
+using Albs.Modules.Common.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Albs.Modules.Builds.Sources;
+
+/// <summary>
+/// Bare mirrors of source repositories on the server. A task's sources are exported from the
+/// mirror at the recorded commit (<c>git archive</c>) and sent to the agent, so agents need no
+/// access to the git servers and always build exactly the commit resolved at submission.
+/// </summary>
+internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IOptions<BuildSourceOptions> options)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+
+    /// <summary>Writes a tar of <paramref name="commit"/> of <paramref name="url"/> to <paramref name="tarPath"/>.</summary>
+    public async Task ExportAsync(string url, string commit, string tarPath, CancellationToken ct)
+    {
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..24];
+        var mirror = data.Combine("git", key + ".git");
+        var gate = locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (!Directory.Exists(mirror))
+            {
+                await GitAsync(null, ["clone", "--mirror", "--quiet", "--", url, mirror], ct);
+            }
+            else if (!await HasCommitAsync(mirror, commit, ct))
+            {
+                await GitAsync(mirror, ["fetch", "--quiet", "--prune", "--", url, "+refs/*:refs/*"], ct);
+            }
+
+            if (!await HasCommitAsync(mirror, commit, ct))
+            {
+                throw new InvalidOperationException($"commit {commit} is no longer in {url}");
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
+            await GitAsync(mirror, ["archive", "--format=tar", "-o", tarPath, commit], ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<bool> HasCommitAsync(string mirror, string commit, CancellationToken ct) =>
+        (await processes.RunAsync(Spec(mirror, ["cat-file", "-e", commit + "^{commit}"]), null, ct)).ExitCode == 0;
+
+    private async Task GitAsync(string? directory, IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var result = await processes.RunCapturedAsync(Spec(directory, args), ct);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException($"git {args[0]} failed: {result.StandardError.Trim()}");
+        }
+    }
+
+    private ProcessSpec Spec(string? directory, IReadOnlyList<string> args) =>
+        new("git", ["-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", .. args])
+        {
+            WorkingDirectory = directory,
+            Timeout = TimeSpan.FromMinutes(10),
+            Environment = GitSourceResolver.GitEnvironment(options.Value.AllowFileUrls),
+        };
+}

@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using System.Text;
+using Albs.Modules.Agents.Contracts;
+using Albs.Modules.Agents.Health;
+using Albs.Modules.Agents.Ssh;
+using Albs.Modules.Common.Processes;
+using Albs.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Albs.Tests.Agents;
+
+/// <summary>The SSH transport against a real sshd; no background probe, so connections can be counted.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
+{
+    private IAgentShell Shell => App.Services.GetRequiredService<IAgentShell>();
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await AgentTestKit.RegisterAsync(App, Agent, "a1");
+    }
+
+    [Fact]
+    public async Task Hostile_arguments_arrive_verbatim_and_nothing_is_executed()
+    {
+        var marker = Path.Combine(Agent.WorkDirectory, "markers");
+        Directory.CreateDirectory(marker);
+        string[] hostile =
+        [
+            $"$(touch {marker}/x1)", $"`touch {marker}/x2`", $"; touch {marker}/x3", $"&& touch {marker}/x4",
+            $"| touch {marker}/x5", $"\ntouch {marker}/x6\n", $"' ; touch {marker}/x7 ; '", $"\" ; touch {marker}/x8 ; \"",
+            "$HOME", "${IFS}", "*", "~", "-n", "", "  spaced  ", "back\\slash", "tab\there", "é☃ unicode", "'", "\"", "%s %n",
+        ];
+
+        // Each argument comes back base64-encoded on its own line, so newlines and quotes survive the trip.
+        var lines = new List<string>();
+        var result = await Shell.RunScriptAsync("a1", "for a; do printf '%s' \"$a\" | base64 -w0; echo; done", hostile, line =>
+        {
+            if (line.Stream == ProcessStream.StandardOutput)
+            {
+                lines.Add(line.Text);
+            }
+
+            return ValueTask.CompletedTask;
+        });
+        result.ExitCode.Should().Be(0);
+        lines.Select(l => Encoding.UTF8.GetString(Convert.FromBase64String(l))).Should().Equal(hostile);
+
+        var printed = new List<string>();
+        var direct = await Shell.RunAsync("a1", ["printf", "<%s>\\n", .. hostile.Where(h => !h.Contains('\n', StringComparison.Ordinal))], line =>
+        {
+            printed.Add(line.Text);
+            return ValueTask.CompletedTask;
+        });
+        direct.ExitCode.Should().Be(0);
+        printed.Should().Equal(hostile.Where(h => !h.Contains('\n', StringComparison.Ordinal)).Select(h => $"<{h}>"));
+        Directory.GetFiles(marker).Should().BeEmpty("no argument may be executed by the remote shell");
+    }
+
+    [Fact]
+    public async Task Exit_codes_come_back_including_255_and_unknown_agents_are_refused()
+    {
+        (await Shell.RunScriptAsync("a1", "exit \"$1\"", ["7"])).ExitCode.Should().Be(7);
+        (await Shell.RunScriptAsync("a1", "echo oops >&2; exit 255", [])).ExitCode.Should().Be(255, "a command's own 255 is not an ssh failure");
+        (await AgentTestKit.GetAsync(App, "a1")).State.Should().Be(AgentStates.Online, "a successful connection shows the agent online");
+
+        var timedOut = await Shell.RunAsync("a1", ["sleep", "30"], timeout: TimeSpan.FromMilliseconds(500));
+        timedOut.TimedOut.Should().BeTrue();
+
+        await FluentActions.Awaiting(() => Shell.RunAsync("nope", ["true"])).Should().ThrowAsync<AgentNotFoundException>();
+        await FluentActions.Awaiting(() => Shell.RunAsync("a1", [])).Should().ThrowAsync<ArgumentException>();
+    }
+
+    [Fact]
+    public async Task A_second_command_reuses_the_control_master_connection()
+    {
+        var connection = (await App.Services.GetRequiredService<AgentStateStore>().FindAsync("a1", default))!;
+        var socket = App.Services.GetRequiredService<SshRuntime>().Target(connection).ControlSocket;
+        Encoding.UTF8.GetByteCount(socket).Should().BeLessThan(80, "Unix socket paths are limited to about 104 bytes");
+
+        (await Shell.RunAsync("a1", ["true"])).ExitCode.Should().Be(0);
+        File.Exists(socket).Should().BeTrue("the first command leaves a master connection behind");
+        (File.GetUnixFileMode(Path.GetDirectoryName(socket)!) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.OtherExecute)).Should().Be(UnixFileMode.None);
+
+        (await Shell.RunAsync("a1", ["true"])).ExitCode.Should().Be(0);
+        (await Shell.RunAsync("a1", ["true"])).ExitCode.Should().Be(0);
+        CountLogins().Should().Be(1, "later commands are sessions on the one authenticated connection");
+
+        await App.DisposeAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(Agent.Log.Contains("Disconnected from user", StringComparison.Ordinal)), "the host closes its master connections when it stops");
+    }
+
+    [Fact]
+    public async Task A_random_5_MB_file_goes_up_and_comes_back_byte_for_byte()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(5 * 1024 * 1024);
+        var remote = Path.Combine(Agent.WorkDirectory, "in", "deep", "blob.bin");
+        using (var source = new MemoryStream(bytes))
+        {
+            (await Shell.UploadAsync("a1", source, remote)).Should().Be(bytes.Length);
+        }
+
+        SHA256.HashData(await File.ReadAllBytesAsync(remote)).Should().Equal(SHA256.HashData(bytes));
+        Directory.GetFiles(Path.GetDirectoryName(remote)!).Should().ContainSingle("no partial file is left behind");
+
+        var local = Path.Combine(Database.DataDirectory, "blob.copy");
+        (await Shell.DownloadFileAsync("a1", remote, local)).Should().Be(bytes.Length);
+        SHA256.HashData(await File.ReadAllBytesAsync(local)).Should().Equal(SHA256.HashData(bytes));
+
+        var second = Path.Combine(Agent.WorkDirectory, "it's a $(file)");
+        (await Shell.UploadFileAsync("a1", local, second)).Should().Be(bytes.Length);
+        SHA256.HashData(await File.ReadAllBytesAsync(second)).Should().Equal(SHA256.HashData(bytes));
+    }
+
+    [Fact]
+    public async Task Transfers_of_missing_files_fail_clearly_and_leave_nothing()
+    {
+        var local = Path.Combine(Database.DataDirectory, "missing.copy");
+        var missing = Path.Combine(Agent.WorkDirectory, "no-such-file");
+        (await FluentActions.Awaiting(() => Shell.DownloadFileAsync("a1", missing, local)).Should().ThrowAsync<AgentTransferException>())
+            .Which.Message.Should().Contain("no-such-file").And.Contain("No such file");
+        File.Exists(local).Should().BeFalse();
+        Directory.GetFiles(Database.DataDirectory, "missing.copy*").Should().BeEmpty();
+
+        var blocker = Path.Combine(Agent.WorkDirectory, "plain-file");
+        await File.WriteAllTextAsync(blocker, "x");
+        using var source = new MemoryStream([1, 2, 3]);
+        await FluentActions.Awaiting(() => Shell.UploadAsync("a1", source, Path.Combine(blocker, "under-a-file"))).Should().ThrowAsync<AgentTransferException>();
+    }
+
+    private int CountLogins() =>
+        Agent.Log.Split('\n').Count(l => l.Contains("Accepted publickey", StringComparison.Ordinal));
+}
