@@ -1,4 +1,7 @@
+using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Dispatch;
+using Albs.Modules.Builds.Handlers;
+using Albs.Modules.Common.Events;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Builds.Sources;
@@ -23,6 +26,7 @@ public static class BuildsModule
         services.AddSingleton<BuildTaskStore>();
         services.AddSingleton<BuildSignal>();
         services.AddHostedService<BuildDispatcher>();
+        services.AddEventHandler<AgentStateChangedEvent, WakeDispatchOnAgentChange>();
         return services;
     }
 

@@ -15,7 +15,8 @@ namespace Albs.Modules.Builds.Dispatch;
 
 /// <summary>
 /// Starts ready tasks on free agents the moment they become ready: woken by submissions, by
-/// finished tasks and by the exact lease deadline of running work, never by a polling interval.
+/// finished tasks and by agents changing state. Once per lease period it also wakes by itself to
+/// reap tasks of a server that died (cross-host wake-ups on PostgreSQL are still to come).
 /// Each started task runs in the background, renews its lease, and records its outcome.
 /// </summary>
 internal sealed class BuildDispatcher(
@@ -40,7 +41,7 @@ internal sealed class BuildDispatcher(
                 await store.ReapAsync(stoppingToken);
                 await store.SettleAsync(stoppingToken);
                 await DispatchAsync(stoppingToken);
-                // Leases of other hosts' tasks expire at known times; wake for the reaper then.
+                // Besides signals: once per lease period, so the reaper sees expired leases.
                 await signal.WaitAsync(BuildTaskStore.Lease, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
