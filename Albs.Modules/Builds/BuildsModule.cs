@@ -1,11 +1,11 @@
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Dispatch;
-using Albs.Modules.Builds.Handlers;
-using Albs.Modules.Common.Events;
 using Albs.Modules.Builds.Execution;
+using Albs.Modules.Builds.Handlers;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Builds.Submission;
+using Albs.Modules.Common.Events;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
