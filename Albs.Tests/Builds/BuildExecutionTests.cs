@@ -1,70 +1,25 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Albs.Modules.Builds.Contracts;
-using Albs.Tests.Agents;
-using Albs.Tests.Support;
 
 namespace Albs.Tests.Builds;
 
 /// <summary>Builds of real specs from real git repositories on a real sshd agent with rpmbuild.</summary>
-public sealed class BuildExecutionTests : IAsyncLifetime, IDisposable
+public sealed class BuildExecutionTests : BuildAgentTest
 {
-    private readonly TestDatabase database = TestDatabase.Sqlite();
-    private AlbsWebApp app = null!;
-    private SshAgentServer agent = null!;
-    private TestGitRepository hello = null!;
-
-    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Builds", "Fixtures", name));
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        app = new AlbsWebApp(database, new Dictionary<string, string?>(AgentTestKit.FastProbe) { ["Builds:AllowFileUrls"] = "true" });
-        agent = await SshAgentServer.StartAsync();
-        hello = await TestGitRepository.CreateAsync("hello");
-        await hello.CommitAsync("import hello", ("hello.spec", Fixture("hello.spec")), ("hello.c", Fixture("hello.c")));
-        await AgentTestKit.RegisterAsync(app, agent, "builder1");
-        try
-        {
-            await AgentTestKit.WaitForStateAsync(app, "builder1", "online");
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message}\nsshd log:\n{agent.Log}\nhost log:\n{string.Join('\n', app.Logs.TakeLast(20))}", ex);
-        }
+        await base.InitializeAsync();
+        await RegisterAgentAsync("builder1");
     }
 
-    public async Task DisposeAsync()
-    {
-        await agent.DisposeAsync();
-        Dispose();
-    }
-
-    public void Dispose()
-    {
-        app?.Dispose();
-        hello?.Dispose();
-        database.Dispose();
-    }
-
-    private async Task<BuildResponse> SubmitAndWaitAsync(SubmitBuildRequest request)
-    {
-        var response = await app.AdminClient().PostAsJsonAsync("/api/v1/builds", request);
-        var build = (await response.Content.ReadFromJsonAsync<BuildResponse>())!;
-        BuildResponse? current = null;
-        await Eventually.TrueAsync(async () =>
-        {
-            current = await app.Client().GetFromJsonAsync<BuildResponse>($"/api/v1/builds/{build.Id}");
-            return current!.Status is "completed" or "failed" or "cancelled";
-        }, $"build {build.Id} finishes", TimeSpan.FromMinutes(3));
-        return current!;
-    }
+    private async Task<BuildResponse> SubmitAndWaitAsync(SubmitBuildRequest request) => await WaitForEndAsync((await SubmitAsync(request)).Id);
 
     [Fact]
     public async Task A_c_package_with_a_subpackage_and_check_builds_from_git_into_verified_rpms()
     {
         var build = await SubmitAndWaitAsync(new SubmitBuildRequest(
             [new BuildPlatformRequest("Demo-1", ["x86_64"])],
-            [new BuildSourceRequest(hello.Url, "main")]));
+            [new BuildSourceRequest(Hello.Url, "main")]));
 
         build.Status.Should().Be("completed", string.Join("; ", build.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
         var srpmTask = build.Tasks.Single(t => t.Arch == "src");
@@ -81,40 +36,40 @@ public sealed class BuildExecutionTests : IAsyncLifetime, IDisposable
         // Stored content-addressed and verified: the stored file hashes to the recorded sha256.
         foreach (var artifact in srpmTask.Artifacts.Concat(x86.Artifacts))
         {
-            var stored = Path.Combine(database.DataDirectory, "sha256", artifact.Sha256[..2], artifact.Sha256[2..]);
+            var stored = Path.Combine(Database.DataDirectory, "sha256", artifact.Sha256[..2], artifact.Sha256[2..]);
             Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(stored))).Should().Be(artifact.Sha256);
         }
 
-        var log = await File.ReadAllTextAsync(Path.Combine(database.DataDirectory, "logs", $"build-{build.Id}", $"task-{x86.Id}", "build.1.log"));
+        var log = await File.ReadAllTextAsync(Path.Combine(Database.DataDirectory, "logs", $"build-{build.Id}", $"task-{x86.Id}", "build.1.log"));
         log.Should().Contain("%check").And.Contain("task completed");
     }
 
     [Fact]
     public async Task A_failing_spec_fails_with_its_error_in_the_log_and_fails_nothing_else_silently()
     {
-        await hello.CommitAsync("break the build", ("hello.c", "this is not C\n"));
+        await Hello.CommitAsync("break the build", ("hello.c", "this is not C\n"));
         var build = await SubmitAndWaitAsync(new SubmitBuildRequest(
             [new BuildPlatformRequest("Demo-1", ["x86_64"])],
-            [new BuildSourceRequest(hello.Url, "main")]));
+            [new BuildSourceRequest(Hello.Url, "main")]));
 
         build.Status.Should().Be("failed");
         var x86 = build.Tasks.Single(t => t.Arch == "x86_64");
         x86.Status.Should().Be("failed");
         x86.Error.Should().Be("rpmbuild --rebuild exited with code 1");
         x86.Artifacts.Should().BeEmpty("a failed task publishes nothing");
-        var log = await File.ReadAllTextAsync(Path.Combine(database.DataDirectory, "logs", $"build-{build.Id}", $"task-{x86.Id}", "build.1.log"));
+        var log = await File.ReadAllTextAsync(Path.Combine(Database.DataDirectory, "logs", $"build-{build.Id}", $"task-{x86.Id}", "build.1.log"));
         log.Should().Contain("error:");
     }
 
     [Fact]
     public async Task A_broken_srpm_fails_its_arch_tasks_with_a_clear_reason()
     {
-        await hello.CommitAsync("no spec", ("hello.spec", ""));
-        await hello.GitAsync("rm", "-q", "hello.spec");
-        await hello.CommitAsync("remove spec");
+        await Hello.CommitAsync("no spec", ("hello.spec", ""));
+        await Hello.GitAsync("rm", "-q", "hello.spec");
+        await Hello.CommitAsync("remove spec");
         var build = await SubmitAndWaitAsync(new SubmitBuildRequest(
             [new BuildPlatformRequest("Demo-1", ["x86_64"])],
-            [new BuildSourceRequest(hello.Url, "main")]));
+            [new BuildSourceRequest(Hello.Url, "main")]));
 
         build.Status.Should().Be("failed");
         build.Tasks.Single(t => t.Arch == "src").Error.Should().Be("rpmbuild -bs exited with code 2");
@@ -124,8 +79,8 @@ public sealed class BuildExecutionTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task An_arch_outside_ExclusiveArch_is_excluded_not_failed()
     {
-        await hello.CommitAsync("only aarch64", ("hello.spec", Fixture("hello.spec").Replace("License: MIT", "License: MIT\nExclusiveArch: aarch64", StringComparison.Ordinal)));
-        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(hello.Url, "main")]));
+        await Hello.CommitAsync("only aarch64", ("hello.spec", Fixture("hello.spec").Replace("License: MIT", "License: MIT\nExclusiveArch: aarch64", StringComparison.Ordinal)));
+        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(Hello.Url, "main")]));
 
         build.Status.Should().Be("completed");
         var x86 = build.Tasks.Single(t => t.Arch == "x86_64");
@@ -140,8 +95,8 @@ public sealed class BuildExecutionTests : IAsyncLifetime, IDisposable
         var spec = Fixture("hello.spec")
             .Replace("License: MIT", "License: MIT\nBuildArch: noarch", StringComparison.Ordinal)
             .Replace("gcc -O2 -o hello hello.c", "printf '#!/bin/sh\\necho hello from albs\\n' > hello; chmod +x hello", StringComparison.Ordinal);
-        await hello.CommitAsync("noarch", ("hello.spec", spec));
-        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(hello.Url, "main")]));
+        await Hello.CommitAsync("noarch", ("hello.spec", spec));
+        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(Hello.Url, "main")]));
 
         build.Status.Should().Be("completed", string.Join("; ", build.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
         build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Select(a => a.Name)
