@@ -34,6 +34,7 @@ public static class BuildsModule
     {
         SubmitBuild.Map(endpoints);
         BuildQueries.Map(endpoints);
+        BuildFiles.Map(endpoints);
         return endpoints;
     }
 }

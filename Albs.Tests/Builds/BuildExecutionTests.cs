@@ -102,4 +102,43 @@ public sealed class BuildExecutionTests : BuildAgentTest
         build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Select(a => a.Name)
             .Should().BeEquivalentTo(["hello-1.0-1.demo1.noarch.rpm", "hello-devel-1.0-1.demo1.noarch.rpm"]);
     }
+
+    [Fact]
+    public async Task Logs_and_artifacts_are_served_to_anyone_with_ranges_and_hostile_names_find_nothing()
+    {
+        var build = await SubmitAndWaitAsync(Demo(Hello.Url));
+        var x86 = build.Tasks.Single(t => t.Arch == "x86_64");
+        x86.Logs.Should().Equal("build.1.log");
+        var anonymous = App.Client();
+
+        var log = await anonymous.GetAsync($"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/build.1.log");
+        log.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+        (await log.Content.ReadAsStringAsync()).Should().Contain("%check");
+
+        var range = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/build.1.log");
+        range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 4);
+        var partial = await anonymous.SendAsync(range);
+        partial.StatusCode.Should().Be(System.Net.HttpStatusCode.PartialContent);
+        (await partial.Content.ReadAsStringAsync()).Should().Be("albs:");
+
+        foreach (var artifact in x86.Artifacts)
+        {
+            var bytes = await anonymous.GetByteArrayAsync(artifact.Url);
+            Convert.ToHexStringLower(SHA256.HashData(bytes)).Should().Be(artifact.Sha256);
+        }
+
+        var srpm = build.Tasks.Single(t => t.Arch == "src").Artifacts.Single();
+        foreach (var hostile in new[]
+        {
+            $"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/..%2F..%2F..%2Fkeys",
+            $"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/build.1.log%2F..%2F..%2Fbuild.1.log",
+            $"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+            $"/api/v1/builds/{build.Id}/tasks/{x86.Id}/artifacts/..%2F..%2Fkeys",
+            $"/api/v1/builds/{build.Id}/tasks/{x86.Id}/artifacts/{srpm.Name}",
+            $"/api/v1/builds/{build.Id + 1}/tasks/{x86.Id}/logs/build.1.log",
+        })
+        {
+            (await anonymous.GetAsync(hostile)).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound, hostile);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Common.Persistence;
+using Albs.Modules.Common.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,21 +18,21 @@ internal static class BuildQueries
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/v1/builds/{id:long}", async Task<Results<Ok<BuildResponse>, NotFound>> (long id, AlbsDbContext db, CancellationToken ct) =>
-                await GetAsync(db, id, ct) is { } build ? TypedResults.Ok(build) : TypedResults.NotFound())
+        endpoints.MapGet("/api/v1/builds/{id:long}", async Task<Results<Ok<BuildResponse>, NotFound>> (long id, AlbsDbContext db, DataDirectory data, CancellationToken ct) =>
+                await GetAsync(db, data, id, ct) is { } build ? TypedResults.Ok(build) : TypedResults.NotFound())
             .AllowAnonymous().WithName("GetBuild").WithTags("Builds");
         endpoints.MapGet("/api/v1/builds", ListAsync)
             .AllowAnonymous().WithName("ListBuilds").WithTags("Builds")
             .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy; page from 1.");
     }
 
-    public static async Task<BuildResponse?> GetAsync(AlbsDbContext db, long id, CancellationToken ct)
+    public static async Task<BuildResponse?> GetAsync(AlbsDbContext db, DataDirectory data, long id, CancellationToken ct)
     {
         var build = await db.Set<Build>().AsNoTracking().AsSplitQuery()
             .Include(b => b.Sources)
             .Include(b => b.Tasks).ThenInclude(t => t.Artifacts)
             .SingleOrDefaultAsync(b => b.Id == id, ct);
-        return build is null ? null : ToResponse(build);
+        return build is null ? null : ToResponse(build, data);
     }
 
     private static async Task<Results<Ok<BuildListResponse>, ValidationProblem>> ListAsync(
@@ -95,7 +96,7 @@ internal static class BuildQueries
         return TypedResults.Ok(new BuildListResponse(items, page, pageSize, total));
     }
 
-    private static BuildResponse ToResponse(Build build)
+    private static BuildResponse ToResponse(Build build, DataDirectory data)
     {
         var sources = build.Sources.OrderBy(s => s.Position).ToList();
         var byId = sources.ToDictionary(s => s.Id);
@@ -116,7 +117,7 @@ internal static class BuildQueries
                 return new BuildTaskResponse(
                     t.Id, source.Position, t.Platform, t.Arch, t.Status, source.Url, source.Ref, source.CommitId, t.AgentName, t.Attempt,
                     t.CreatedAt, t.StartedAt, t.FinishedAt, t.Error, t.SrpmTaskId, t.AfterTaskId,
-                    [],
+                    BuildFiles.LogNames(data, build.Id, t.Id),
                     [.. t.Artifacts.OrderBy(a => a.Name).Select(a => new BuildArtifactResponse(
                         a.Name, a.Type, a.Size, a.Sha256, a.Nevra, $"/api/v1/builds/{build.Id}/tasks/{t.Id}/artifacts/{Uri.EscapeDataString(a.Name)}"))]);
             })]);

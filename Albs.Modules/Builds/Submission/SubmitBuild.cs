@@ -6,6 +6,7 @@ using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Planning;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Common.Persistence;
+using Albs.Modules.Common.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,7 +26,7 @@ internal static class SubmitBuild
             .WithSummary("Submit a build of git refs or SRPMs for platforms and architectures.");
 
     private static async Task<Results<Created<BuildResponse>, ValidationProblem>> HandleAsync(
-        SubmitBuildRequest request, ClaimsPrincipal user, BuildRequestValidator validator, AlbsDbContext db, BuildSignal dispatch, TimeProvider clock, CancellationToken ct)
+        SubmitBuildRequest request, ClaimsPrincipal user, BuildRequestValidator validator, AlbsDbContext db, DataDirectory data, BuildSignal dispatch, TimeProvider clock, CancellationToken ct)
     {
         var (valid, errors) = await validator.ValidateAsync(request, ids => MissingBuildsAsync(db, ids, ct), ct);
         if (valid is null)
@@ -35,7 +36,7 @@ internal static class SubmitBuild
 
         var build = await CreateAsync(db, valid, request, user, clock.GetUtcNow().UtcDateTime, ct);
         dispatch.Notify();
-        var response = await BuildQueries.GetAsync(db, build.Id, ct);
+        var response = await BuildQueries.GetAsync(db, data, build.Id, ct);
         return TypedResults.Created($"/api/v1/builds/{build.Id}", response);
     }
 
