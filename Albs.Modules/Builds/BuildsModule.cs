@@ -25,6 +25,7 @@ public static class BuildsModule
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<BuildTaskStore>();
         services.AddSingleton<BuildSignal>();
+        services.AddSingleton<RunningTasks>();
         services.AddHostedService<BuildDispatcher>();
         services.AddEventHandler<AgentStateChangedEvent, WakeDispatchOnAgentChange>();
         return services;
@@ -33,6 +34,7 @@ public static class BuildsModule
     public static IEndpointRouteBuilder MapBuildsModule(this IEndpointRouteBuilder endpoints)
     {
         SubmitBuild.Map(endpoints);
+        CancelBuild.Map(endpoints);
         BuildQueries.Map(endpoints);
         BuildFiles.Map(endpoints);
         return endpoints;

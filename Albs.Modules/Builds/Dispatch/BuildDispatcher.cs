@@ -27,6 +27,7 @@ internal sealed class BuildDispatcher(
     IAgentDirectory agents,
     IPlatformCatalog platforms,
     TaskExecutor executor,
+    RunningTasks runningTasks,
     DataDirectory data,
     ILogger<BuildDispatcher> logger) : BackgroundService
 {
@@ -83,6 +84,7 @@ internal sealed class BuildDispatcher(
     private async Task RunAsync(long taskId, AgentInfo agent, CancellationToken stoppingToken)
     {
         using var work = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        runningTasks.Add(taskId, work);
         var renewal = RenewAsync(taskId, work);
         try
         {
@@ -91,6 +93,11 @@ internal sealed class BuildDispatcher(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             await store.ReleaseAsync(taskId, owner, "the server stopped while the task ran; retried", CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (work.IsCancellationRequested)
+        {
+            // Cancelled by a user (or the lease was taken over): the task's state says which.
+            logger.LogInformation("Task {Task} on {Agent} was stopped.", taskId, agent.Name);
         }
         catch (AgentUnreachableException ex)
         {
@@ -104,6 +111,7 @@ internal sealed class BuildDispatcher(
         }
         finally
         {
+            runningTasks.Remove(taskId);
             await work.CancelAsync();
             await renewal;
             running.TryRemove(taskId, out _);

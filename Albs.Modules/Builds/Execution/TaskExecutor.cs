@@ -39,6 +39,7 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
         set -eu
         work=$1; shift
         cd "$work"
+        cut -d' ' -f5 /proc/$$/stat > pgid
         mkdir -p src out rpmbuild
         tar -xf source.tar -C src
         if ls src/SPECS/*.spec >/dev/null 2>&1; then spec=$(ls src/SPECS/*.spec | head -n 1); sources=src/SOURCES
@@ -53,8 +54,19 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
         set -eu
         work=$1; target=$2; shift 2
         cd "$work"
+        cut -d' ' -f5 /proc/$$/stat > pgid
         mkdir -p out rpmbuild
         exec rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+        """;
+
+    // sshd starts each command in a session of its own: killing that process group stops the
+    // whole build on the agent (rpmbuild, compilers, %check), which closing ssh alone would not.
+    // Numeric signals: dash's kill builtin takes "-15 -PGID" but not "-TERM -- -PGID".
+    private const string KillScript = """
+        pgid=$(cat "$1/pgid" 2>/dev/null) || exit 0
+        kill -15 "-$pgid" 2>/dev/null || exit 0
+        sleep 2
+        kill -9 "-$pgid" 2>/dev/null || true
         """;
 
     private const string ListScript = """
@@ -93,7 +105,7 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
         }
         finally
         {
-            await CleanUpAsync(work, local, remote);
+            await CleanUpAsync(work, local, remote, killRemote: ct.IsCancellationRequested);
         }
     }
 
@@ -117,7 +129,7 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
         }
         finally
         {
-            await CleanUpAsync(work, local, remote);
+            await CleanUpAsync(work, local, remote, killRemote: ct.IsCancellationRequested);
         }
     }
 
@@ -194,11 +206,17 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
 
     private static string RemoteWork(TaskWork work) => $"{work.AgentWorkDirectory.TrimEnd('/')}/task-{work.TaskId}-{work.Attempt}";
 
-    private async Task CleanUpAsync(TaskWork work, string local, string remote)
+    private async Task CleanUpAsync(TaskWork work, string local, string remote, bool killRemote)
     {
         Directory.Delete(local, recursive: true);
         try
         {
+            // Only when cancelled: after a normal end the group is gone and its id may be reused.
+            if (killRemote)
+            {
+                await shell.RunScriptAsync(work.Agent, KillScript, [remote], timeout: TimeSpan.FromMinutes(1));
+            }
+
             await shell.RunAsync(work.Agent, ["rm", "-rf", "--", remote], timeout: TimeSpan.FromMinutes(2));
         }
         catch (Exception ex) when (ex is AgentUnreachableException or AgentHostKeyMismatchException)
