@@ -35,6 +35,7 @@ public static class BuildsModule
     {
         SubmitBuild.Map(endpoints);
         CancelBuild.Map(endpoints);
+        RestartFailed.Map(endpoints);
         BuildQueries.Map(endpoints);
         BuildFiles.Map(endpoints);
         return endpoints;
