@@ -1,5 +1,6 @@
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Common.Processes;
+using Albs.Tests.Support;
 using Microsoft.Extensions.Options;
 
 namespace Albs.Tests.Builds;
@@ -7,33 +8,28 @@ namespace Albs.Tests.Builds;
 /// <summary>Resolution of refs against a real git repository.</summary>
 public sealed class GitSourceResolverTests : IAsyncLifetime
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), "albs-git-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly ProcessRunner runner = new();
+    private TestGitRepository repo = null!;
     private string url = "";
+    private string root = "";
     private string mainCommit = "";
     private string firstCommit = "";
 
     public async Task InitializeAsync()
     {
-        var repo = Path.Combine(root, "bash");
-        Directory.CreateDirectory(repo);
-        await GitAsync(repo, "init", "-q", "-b", "main");
-        await File.WriteAllTextAsync(Path.Combine(repo, "bash.spec"), "Name: bash\n");
-        await GitAsync(repo, "add", ".");
-        await GitAsync(repo, "commit", "-q", "-m", "first");
-        firstCommit = (await GitAsync(repo, "rev-parse", "HEAD")).Trim();
-        await GitAsync(repo, "tag", "-a", "-m", "release 1", "v1");
-        await GitAsync(repo, "tag", "light");
-        await File.WriteAllTextAsync(Path.Combine(repo, "bash.spec"), "Name: bash\nVersion: 2\n");
-        await GitAsync(repo, "commit", "-q", "-am", "second");
-        await GitAsync(repo, "branch", "c9");
-        mainCommit = (await GitAsync(repo, "rev-parse", "HEAD")).Trim();
-        url = new Uri(repo).AbsoluteUri;
+        repo = await TestGitRepository.CreateAsync("bash");
+        firstCommit = await repo.CommitAsync("first", ("bash.spec", "Name: bash\n"));
+        await repo.GitAsync("tag", "-a", "-m", "release 1", "v1");
+        await repo.GitAsync("tag", "light");
+        mainCommit = await repo.CommitAsync("second", ("bash.spec", "Name: bash\nVersion: 2\n"));
+        await repo.GitAsync("branch", "c9");
+        url = repo.Url;
+        root = Path.GetDirectoryName(repo.Directory)!;
     }
 
     public Task DisposeAsync()
     {
-        Directory.Delete(root, recursive: true);
+        repo.Dispose();
         return Task.CompletedTask;
     }
 
@@ -98,12 +94,5 @@ public sealed class GitSourceResolverTests : IAsyncLifetime
         (await Resolver(allowFile: false).ResolveAsync(url, "main", CancellationToken.None)).Error.Should().Contain("scheme must be one of");
         File.Exists(marker).Should().BeFalse();
         File.Exists("PWNED").Should().BeFalse();
-    }
-
-    private async Task<string> GitAsync(string dir, params string[] args)
-    {
-        var result = await runner.RunCapturedAsync(new ProcessSpec("git", ["-c", "user.name=Test", "-c", "user.email=test@example.org", .. args]) { WorkingDirectory = dir });
-        result.ExitCode.Should().Be(0, result.StandardError);
-        return result.StandardOutput;
     }
 }

@@ -28,11 +28,6 @@ public sealed class SubmitBuildTests : IAsyncLifetime, IDisposable
 
     public Task DisposeAsync()
     {
-        foreach (var line in app.Logs.Where(l => l.StartsWith("Error", StringComparison.Ordinal)))
-        {
-            Console.WriteLine(line);
-        }
-
         Dispose();
         return Task.CompletedTask;
     }

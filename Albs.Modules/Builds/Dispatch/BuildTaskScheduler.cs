@@ -1,3 +1,5 @@
+using Albs.Modules.Builds.Planning;
+
 namespace Albs.Modules.Builds.Dispatch;
 
 /// <summary>A task that is ready to run (its dependencies are done), as the scheduler sees it.</summary>
@@ -18,9 +20,6 @@ internal sealed record Assignment(long TaskId, string Agent);
 /// </summary>
 internal static class BuildTaskScheduler
 {
-    /// <summary>Arch tasks for these arches may run on any agent that builds the platform's arch.</summary>
-    public const string SrcArch = "src";
-
     public static IReadOnlyList<Assignment> Assign(
         IReadOnlyList<ReadyTask> ready,
         IReadOnlyList<AgentCapacity> agents,
@@ -72,5 +71,5 @@ internal static class BuildTaskScheduler
 
     /// <summary>SRPMs build on any agent; an arch task needs an agent of that arch.</summary>
     public static bool CanBuild(AgentCapacity agent, string arch) =>
-        arch == SrcArch || agent.Arches.Contains(arch, StringComparer.Ordinal);
+        arch == BuildPlanner.SrcArch || agent.Arches.Contains(arch, StringComparer.Ordinal);
 }

@@ -1,3 +1,4 @@
+using Albs.Modules.Builds.Planning;
 using Albs.Modules.Common.Processes;
 
 namespace Albs.Modules.Builds.Execution;
@@ -43,7 +44,7 @@ internal sealed class RpmHeader(IProcessRunner processes)
         var (name, epoch, version, release) = (lines[0], Value(lines[1]), lines[2], lines[3]);
         // A source package is the one that names no source package of its own.
         var isSource = Value(lines[5]) is null;
-        var arch = isSource ? "src" : lines[4];
+        var arch = isSource ? BuildPlanner.SrcArch : lines[4];
         var evr = epoch is null ? $"{version}-{release}" : $"{epoch}:{version}-{release}";
         return new RpmInfo(name, $"{name}-{evr}.{arch}", arch, isSource ? null : Value(lines[5]), List(lines[6]), List(lines[7]), List(lines[8]));
     }

@@ -1,4 +1,5 @@
 using Albs.Modules.Agents.Contracts;
+using Albs.Modules.Builds.Planning;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Common.Processes;
 using Albs.Modules.Common.Storage;
@@ -186,7 +187,7 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
             var size = await shell.DownloadFileAsync(work.Agent, $"{RemoteWork(work)}/{remotePath}", file, cancellationToken: ct);
             await store.AddAsync(file, sha, ct);
             var info = await rpm.ReadAsync(store.PathOf(sha), ct);
-            artifacts.Add(new StoredArtifact(name, info.Arch == "src" ? "srpm" : "rpm", size, sha, info.Nevra, info.SourceRpm));
+            artifacts.Add(new StoredArtifact(name, info.Arch == BuildPlanner.SrcArch ? "srpm" : "rpm", size, sha, info.Nevra, info.SourceRpm));
         }
 
         return artifacts;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Model;
+using Albs.Modules.Builds.Planning;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -92,7 +93,7 @@ internal static class BuildQueries
             r.FinishedAt,
             [.. packages[r.Id]],
             [.. targets[r.Id].Select(t => t.Platform).Distinct().Order(StringComparer.Ordinal)],
-            [.. targets[r.Id].Where(t => t.Arch != "src").Select(t => t.Arch).Distinct().Order(StringComparer.Ordinal)])).ToList();
+            [.. targets[r.Id].Where(t => t.Arch != BuildPlanner.SrcArch).Select(t => t.Arch).Distinct().Order(StringComparer.Ordinal)])).ToList();
         return TypedResults.Ok(new BuildListResponse(items, page, pageSize, total));
     }
 

@@ -61,10 +61,5 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
     }
 
     private ProcessSpec Spec(string? directory, IReadOnlyList<string> args) =>
-        new("git", ["-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", .. args])
-        {
-            WorkingDirectory = directory,
-            Timeout = TimeSpan.FromMinutes(10),
-            Environment = GitSourceResolver.GitEnvironment(options.Value.AllowFileUrls),
-        };
+        GitCommand.Spec(args, options.Value.AllowFileUrls, TimeSpan.FromMinutes(10), directory);
 }

@@ -51,11 +51,7 @@ internal sealed class GitSourceResolver(IProcessRunner processes, IOptions<Build
             return GitResolution.Fail(refError);
         }
 
-        var spec = new ProcessSpec("git", ["-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", "ls-remote", "--heads", "--tags", "--", url])
-        {
-            Timeout = settings.GitTimeout,
-            Environment = GitEnvironment(settings.AllowFileUrls),
-        };
+        var spec = GitCommand.Spec(["ls-remote", "--heads", "--tags", "--", url], settings.AllowFileUrls, settings.GitTimeout);
         var result = await processes.RunCapturedAsync(spec, ct);
         if (result.TimedOut)
         {
@@ -112,15 +108,4 @@ internal sealed class GitSourceResolver(IProcessRunner processes, IOptions<Build
 
         return refs;
     }
-
-    /// <summary>No prompts, no helpers, only the allowed protocols — for every git call on user input.</summary>
-    internal static Dictionary<string, string?> GitEnvironment(bool allowFile) => new()
-    {
-        ["GIT_TERMINAL_PROMPT"] = "0",
-        ["GIT_ASKPASS"] = "/bin/false",
-        ["SSH_ASKPASS"] = "/bin/false",
-        ["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes",
-        ["GIT_ALLOW_PROTOCOL"] = allowFile ? "https:http:git:ssh:file" : "https:http:git:ssh",
-        ["GIT_CONFIG_NOSYSTEM"] = "1",
-    };
 }
