@@ -37,9 +37,12 @@ public sealed class SshAgentServer : IAsyncDisposable
     private readonly StringBuilder log = new();
     private Process? sshd;
 
-    private SshAgentServer(string root)
+    private readonly bool recordCommands;
+
+    private SshAgentServer(string root, bool recordCommands)
     {
         this.root = root;
+        this.recordCommands = recordCommands;
         User = Environment.UserName;
         WorkDirectory = Path.Combine(root, "work");
         Directory.CreateDirectory(WorkDirectory);
@@ -75,11 +78,47 @@ public sealed class SshAgentServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The commands clients ran, in arrival order, with the agent's clock at arrival (recording agents
+    /// only; a script's newlines are shown as spaces).
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset At, string Command)> Commands()
+    {
+        if (!recordCommands)
+        {
+            throw new InvalidOperationException("this agent does not record commands: start it with recordCommands: true");
+        }
+
+        var path = Path.Combine(root, "commands.log");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var commands = new List<(DateTimeOffset, string)>();
+        while (reader.ReadLine() is { } line)
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 && line.EndsWith('\u001e') && decimal.TryParse(line[..space], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+            {
+                commands.Add((DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)), line[(space + 1)..^1]));
+            }
+        }
+
+        return commands;
+    }
+
     private string HostKeyPath => Path.Combine(root, "host_ed25519");
 
     private string ConfigPath => Path.Combine(root, "sshd_config");
 
-    public static async Task<SshAgentServer> StartAsync()
+    /// <summary>
+    /// Starts an agent. With <paramref name="recordCommands"/>, every command a client runs is first
+    /// appended to a log with the time it arrived (see <see cref="Commands"/>), then run as usual.
+    /// </summary>
+    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false)
     {
         if (!File.Exists(Sshd) || !File.Exists("/usr/bin/ssh-keygen"))
         {
@@ -92,7 +131,7 @@ public sealed class SshAgentServer : IAsyncDisposable
             Directory.CreateDirectory("/run/sshd");
         }
 
-        var server = new SshAgentServer(Directory.CreateTempSubdirectory("albs-sshd-").FullName);
+        var server = new SshAgentServer(Directory.CreateTempSubdirectory("albs-sshd-").FullName, recordCommands);
         try
         {
             await KeygenAsync(server.HostKeyPath);
@@ -220,7 +259,19 @@ public sealed class SshAgentServer : IAsyncDisposable
             // Sessions get the work directory as HOME: the test user's own dotfiles (a ~/.bashrc running
             // pyenv or the like) stay out of the agent, as on a dedicated build user.
             $"SetEnv HOME={WorkDirectory}",
+            .. recordCommands ? new[] { $"ForceCommand /bin/sh {Path.Combine(root, "record")}" } : [],
         ]);
+        if (recordCommands)
+        {
+            // One line per command: arrival time, the command with newlines as spaces, and a record
+            // separator so a line cut short by a concurrent writer is recognised and skipped.
+            await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
+                #!/bin/sh
+                printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "commands.log"))}
+                exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
+
+                """.Replace("\r", "", StringComparison.Ordinal));
+        }
 
         var startInfo = new ProcessStartInfo("/bin/sh")
         {

@@ -52,6 +52,21 @@ public sealed class SshAgentServerTests : IAsyncLifetime
         (await SshAsync(server, "true")).ExitCode.Should().Be(0, "the new key works once pinned");
     }
 
+    [Fact]
+    public async Task A_recording_server_logs_each_command_with_its_arrival_time_and_still_runs_it()
+    {
+        await using var recording = await SshAgentServer.StartAsync(recordCommands: true);
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var result = await SshAsync(recording, "printf '%s\\n' one 'two words'\necho three");
+        result.StandardOutput.Should().Be("one\ntwo words\nthree\n", result.StandardError + recording.Log);
+        (await SshAsync(recording, "true")).ExitCode.Should().Be(0);
+
+        var commands = recording.Commands();
+        commands.Select(c => c.Command).Should().Equal("printf '%s\\n' one 'two words' echo three", "true");
+        commands.Should().OnlyContain(c => c.At >= before && c.At <= DateTimeOffset.UtcNow.AddSeconds(1));
+        FluentActions.Invoking(server.Commands).Should().Throw<InvalidOperationException>();
+    }
+
     private async Task<CapturedProcessResult> SshAsync(SshAgentServer target, string command, string? hostKeyLine = null)
     {
         var knownHosts = Path.GetTempFileName();
