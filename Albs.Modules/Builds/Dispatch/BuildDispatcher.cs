@@ -135,14 +135,22 @@ internal sealed class BuildDispatcher(
         await using var log = new TaskLog(LogFiles.PathOf(data, build.Id, task.Id, task.Attempt), logSignals);
         await log.InfoAsync($"task {task.Id} ({task.Platform} {task.Arch}) attempt {task.Attempt} on agent {agent.Name}");
         TaskOutcome outcome;
-        if (task.SrpmTaskId is null)
+        try
         {
-            outcome = await executor.BuildSrpmAsync(work, log, ct);
+            if (task.SrpmTaskId is null)
+            {
+                outcome = await executor.BuildSrpmAsync(work, log, ct);
+            }
+            else
+            {
+                var srpm = await db.Set<BuildArtifact>().AsNoTracking().SingleAsync(a => a.TaskId == task.SrpmTaskId && a.Type == "srpm", ct);
+                outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), log, ct);
+            }
         }
-        else
+        catch (AgentUnreachableException ex)
         {
-            var srpm = await db.Set<BuildArtifact>().AsNoTracking().SingleAsync(a => a.TaskId == task.SrpmTaskId && a.Type == "srpm", ct);
-            outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), log, ct);
+            await log.InfoAsync($"agent {agent.Name} became unreachable ({ex.Message}); the task goes back to the queue");
+            throw;
         }
 
         await log.InfoAsync(outcome.Succeeded ? "task completed" : $"task failed: {outcome.Error}");
