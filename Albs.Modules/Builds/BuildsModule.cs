@@ -19,6 +19,8 @@ public static class BuildsModule
     public static IServiceCollection AddBuildsModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<BuildSourceOptions>().Bind(configuration.GetSection(BuildSourceOptions.SectionName));
+        services.AddOptions<BuildDispatchOptions>().Bind(configuration.GetSection(BuildDispatchOptions.SectionName))
+            .Validate(o => o.TaskLease >= TimeSpan.FromSeconds(3), "Builds:TaskLease must be at least 3 seconds.").ValidateOnStart();
         services.AddSingleton<GitSourceResolver>();
         services.AddScoped<BuildRequestValidator>();
         services.AddSingleton<GitMirror>();

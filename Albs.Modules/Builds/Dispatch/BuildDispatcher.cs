@@ -16,8 +16,8 @@ namespace Albs.Modules.Builds.Dispatch;
 
 /// <summary>
 /// Starts ready tasks on free agents the moment they become ready: woken by submissions, by
-/// finished tasks and by agents changing state. Once per lease period it also wakes by itself to
-/// reap tasks of a server that died (cross-host wake-ups on PostgreSQL are still to come).
+/// finished tasks and by agents changing state; and by itself when the earliest lease of a started
+/// task runs out, to reap the tasks of a server that died and clean up after them on their agents.
 /// Each started task runs in the background, renews its lease, and records its outcome.
 /// </summary>
 internal sealed class BuildDispatcher(
@@ -34,6 +34,7 @@ internal sealed class BuildDispatcher(
 {
     private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     private readonly ConcurrentDictionary<long, Task> running = new();
+    private readonly List<Task> cleanups = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,11 +42,18 @@ internal sealed class BuildDispatcher(
         {
             try
             {
-                await store.ReapAsync(stoppingToken);
+                foreach (var abandoned in await store.ReapAsync(stoppingToken))
+                {
+                    logger.LogWarning("Task {Task} attempt {Attempt} was abandoned by a stopped server; it goes back to the queue.", abandoned.TaskId, abandoned.Attempt);
+                    cleanups.Add(CleanUpAbandonedAsync(abandoned));
+                }
+
+                cleanups.RemoveAll(c => c.IsCompleted);
                 await store.SettleAsync(stoppingToken);
                 await DispatchAsync(stoppingToken);
-                // Besides signals: once per lease period, so the reaper sees expired leases.
-                await signal.WaitAsync(BuildTaskStore.Lease, stoppingToken);
+
+                // Besides signals: when the earliest lease runs out, so a dead server's tasks are reaped on time.
+                await signal.WaitAsync(await UntilNextExpiryAsync(stoppingToken), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -58,7 +66,29 @@ internal sealed class BuildDispatcher(
             }
         }
 
-        await Task.WhenAll(running.Values);
+        await Task.WhenAll(running.Values.Concat(cleanups));
+    }
+
+    private async Task<TimeSpan> UntilNextExpiryAsync(CancellationToken ct)
+    {
+        var next = await store.NextLeaseExpiryAsync(ct);
+        var wait = next is null ? store.Lease : next.Value - DateTime.UtcNow + TimeSpan.FromMilliseconds(50);
+        return wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait > store.Lease ? store.Lease : wait;
+    }
+
+    private async Task CleanUpAbandonedAsync(AbandonedAttempt abandoned)
+    {
+        try
+        {
+            if (abandoned.Agent is not null && await agents.FindAsync(abandoned.Agent, CancellationToken.None) is { } agent)
+            {
+                await executor.AbandonAsync(agent, abandoned.TaskId, abandoned.Attempt);
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not clean up after abandoned task {Task} attempt {Attempt}.", abandoned.TaskId, abandoned.Attempt);
+        }
     }
 
     private async Task DispatchAsync(CancellationToken ct)
@@ -184,7 +214,7 @@ internal sealed class BuildDispatcher(
         {
             try
             {
-                await Task.Delay(BuildTaskStore.Lease / 3, work.Token);
+                await Task.Delay(store.Lease / 3, work.Token);
                 if (!await store.RenewAsync(taskId, owner, work.Token))
                 {
                     await work.CancelAsync();

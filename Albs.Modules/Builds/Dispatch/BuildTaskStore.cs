@@ -2,6 +2,7 @@ using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Common.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Albs.Modules.Builds.Dispatch;
 
@@ -11,10 +12,11 @@ namespace Albs.Modules.Builds.Dispatch;
 /// Every change is conditional on the task's current state, so concurrent dispatchers never
 /// both start or finish the same task.
 /// </summary>
-internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, TimeProvider clock)
+internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, TimeProvider clock, IOptions<BuildDispatchOptions> options)
 {
-    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
     public const int MaxAttempts = 3;
+
+    public TimeSpan Lease { get; } = options.Value.TaskLease;
 
     private static readonly string[] Done = [BuildStatus.Completed, BuildStatus.Excluded];
     private static readonly string[] Broken = [BuildStatus.Failed, BuildStatus.Cancelled];
@@ -130,18 +132,45 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             ct);
     }
 
-    /// <summary>Tasks of a crashed host go back to the queue once their lease expires.</summary>
-    public async Task<int> ReapAsync(CancellationToken ct)
+    /// <summary>
+    /// Tasks of a crashed host go back to the queue once their lease expires (or fail after
+    /// <see cref="MaxAttempts"/>). Returns the attempts given up, so their leftovers on the agents can be removed.
+    /// </summary>
+    public async Task<List<AbandonedAttempt>> ReapAsync(CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        return await db.Database.ExecuteSqlAsync(
-            $"""
-            UPDATE builds_tasks SET status = CASE WHEN attempt >= {MaxAttempts} THEN {BuildStatus.Failed} ELSE {BuildStatus.Idle} END,
-                   error = 'the server running it stopped; retried', lease_owner = NULL, lease_expires_at = NULL, agent_name = NULL
-             WHERE status = {BuildStatus.Started} AND lease_expires_at < {now}
-            """,
-            ct);
+        var expired = await db.Set<BuildTask>().AsNoTracking()
+            .Where(t => t.Status == BuildStatus.Started && t.LeaseExpiresAt < now)
+            .Select(t => new { t.Id, t.BuildId, t.AgentName, t.Attempt, t.LeaseOwner })
+            .ToListAsync(ct);
+        var reaped = new List<AbandonedAttempt>();
+        foreach (var task in expired)
+        {
+            // Conditional on the owner seen: a renewal or another host's reaper in between wins.
+            var rows = await db.Database.ExecuteSqlAsync(
+                $"""
+                UPDATE builds_tasks SET status = CASE WHEN attempt >= {MaxAttempts} THEN {BuildStatus.Failed} ELSE {BuildStatus.Idle} END,
+                       error = 'the server running it stopped; retried', lease_owner = NULL, lease_expires_at = NULL, agent_name = NULL
+                 WHERE id = {task.Id} AND status = {BuildStatus.Started} AND lease_owner = {task.LeaseOwner} AND lease_expires_at < {now}
+                """,
+                ct);
+            if (rows == 1)
+            {
+                reaped.Add(new AbandonedAttempt(task.Id, task.BuildId, task.AgentName, task.Attempt));
+            }
+        }
+
+        return reaped;
+    }
+
+    /// <summary>When the earliest lease of a started task expires, if any task is started.</summary>
+    public async Task<DateTime?> NextLeaseExpiryAsync(CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await db.Set<BuildTask>().AsNoTracking()
+            .Where(t => t.Status == BuildStatus.Started && t.LeaseExpiresAt != null)
+            .MinAsync(t => t.LeaseExpiresAt, ct);
     }
 
     /// <summary>
@@ -192,3 +221,6 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Excluded).SetProperty(t => t.Error, reason).SetProperty(t => t.FinishedAt, now), ct);
     }
 }
+
+/// <summary>An attempt whose server stopped: the agent may still hold its work directory and processes.</summary>
+internal sealed record AbandonedAttempt(long TaskId, long BuildId, string? Agent, int Attempt);

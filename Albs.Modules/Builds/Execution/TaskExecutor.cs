@@ -208,6 +208,30 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
 
     private static string RemoteWork(TaskWork work) => $"{work.AgentWorkDirectory.TrimEnd('/')}/task-{work.TaskId}-{work.Attempt}";
 
+    /// <summary>
+    /// Removes what an attempt abandoned by a stopped server left behind: its processes on the agent
+    /// (the build may still run there), its work directories on the agent and on this server.
+    /// </summary>
+    public async Task AbandonAsync(AgentInfo agent, long taskId, int attempt)
+    {
+        var local = data.Combine("work", $"task-{taskId}-{attempt}");
+        if (Directory.Exists(local))
+        {
+            Directory.Delete(local, recursive: true);
+        }
+
+        var remote = $"{agent.WorkDirectory.TrimEnd('/')}/task-{taskId}-{attempt}";
+        try
+        {
+            await shell.RunScriptAsync(agent.Name, KillScript, [remote], timeout: TimeSpan.FromMinutes(1));
+            await shell.RunAsync(agent.Name, ["rm", "-rf", "--", remote], timeout: TimeSpan.FromMinutes(2));
+        }
+        catch (Exception ex) when (ex is AgentUnreachableException or AgentHostKeyMismatchException)
+        {
+            // The agent is gone too; nothing of the attempt runs there any more.
+        }
+    }
+
     private async Task CleanUpAsync(TaskWork work, string local, string remote, bool killRemote)
     {
         Directory.Delete(local, recursive: true);

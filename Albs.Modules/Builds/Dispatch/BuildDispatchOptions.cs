@@ -1,0 +1,13 @@
+namespace Albs.Modules.Builds.Dispatch;
+
+/// <summary>Dispatch settings (section <c>Builds</c>).</summary>
+internal sealed class BuildDispatchOptions
+{
+    public const string SectionName = "Builds";
+
+    /// <summary>
+    /// How long a started task stays claimed by its server without renewal (renewed every third of
+    /// it). When a server dies, its tasks go back to the queue this long after its last renewal.
+    /// </summary>
+    public TimeSpan TaskLease { get; set; } = TimeSpan.FromMinutes(2);
+}
