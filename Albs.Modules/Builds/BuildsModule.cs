@@ -3,6 +3,7 @@ using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Handlers;
 using Albs.Modules.Builds.Logs;
+using Albs.Modules.Builds.Lookaside;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Builds.Submission;
@@ -18,13 +19,19 @@ public static class BuildsModule
 {
     public static IServiceCollection AddBuildsModule(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<BuildSourceOptions>().Bind(configuration.GetSection(BuildSourceOptions.SectionName));
+        services.AddOptions<BuildSourceOptions>().Bind(configuration.GetSection(BuildSourceOptions.SectionName))
+            .Validate(o => LookasideUrlTemplate.Validate(o.LookasideUrl) is null, "Builds:LookasideUrl must be an absolute http(s) URL containing {hash} and no placeholders but {name}, {filename}, {hashtype}, {hash}.")
+            .Validate(o => o.LookasideTimeout > TimeSpan.Zero && o.LookasideMaxFileSize > 0, "Builds:LookasideTimeout and Builds:LookasideMaxFileSize must be positive.")
+            .ValidateOnStart();
         services.AddOptions<BuildDispatchOptions>().Bind(configuration.GetSection(BuildDispatchOptions.SectionName))
             .Validate(o => o.TaskLease >= TimeSpan.FromSeconds(3), "Builds:TaskLease must be at least 3 seconds.").ValidateOnStart();
         services.AddSingleton<GitSourceResolver>();
         services.AddScoped<BuildRequestValidator>();
         services.AddSingleton<GitMirror>();
         services.AddSingleton<RpmHeader>();
+        services.AddSingleton<LookasideStore>();
+        services.AddSingleton<LookasideFetcher>();
+        services.AddSingleton<LookasideSources>();
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<BuildTaskStore>();
         services.AddSingleton<BuildSignal>();
@@ -43,6 +50,7 @@ public static class BuildsModule
         BuildQueries.Map(endpoints);
         BuildFiles.Map(endpoints);
         LiveLog.Map(endpoints);
+        LookasideEndpoints.Map(endpoints);
         return endpoints;
     }
 }

@@ -1,5 +1,6 @@
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Logs;
+using Albs.Modules.Builds.Lookaside;
 using Albs.Modules.Builds.Planning;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Common.Processes;
@@ -34,7 +35,7 @@ internal sealed record TaskOutcome(bool Succeeded, string? Error, IReadOnlyList<
 /// Output is streamed line by line into the task log; results are listed with their sha256 on the
 /// agent, downloaded, verified on the server and stored by content.
 /// </summary>
-internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStore store, RpmHeader rpm, IMockConfigBuilder mockConfig, DataDirectory data)
+internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSources lookaside, ContentStore store, RpmHeader rpm, IMockConfigBuilder mockConfig, DataDirectory data)
 {
     // Constant scripts; every value reaches them as a quoted positional argument.
     private const string SrpmScript = """
@@ -48,6 +49,10 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
         elif ls src/*.spec >/dev/null 2>&1; then spec=$(ls src/*.spec | head -n 1); sources=src
         else echo "albs: no spec file at the top level or in SPECS/" >&2; exit 2; fi
         mkdir -p "$sources"
+        if [ -f lookaside.tar ]; then
+            if [ -L "$sources" ]; then echo "albs: $sources is a symbolic link" >&2; exit 2; fi
+            tar -xf lookaside.tar -C "$sources"
+        fi
         echo "albs: building SRPM from $spec"
         exec rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
         """;
@@ -91,7 +96,23 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, ContentStor
             await log.InfoAsync($"exporting {work.Url} at {work.Commit}");
             var tar = Path.Combine(local, "source.tar");
             await git.ExportAsync(work.Url, work.Commit!, tar, ct);
+            var lookasideTar = Path.Combine(local, "lookaside.tar");
+            int lookasideFiles;
+            try
+            {
+                lookasideFiles = await lookaside.PackAsync(tar, SourceNames.FromGitUrl(work.Url), lookasideTar, log, ct);
+            }
+            catch (LookasideException ex)
+            {
+                return new TaskOutcome(false, $"lookaside: {ex.Message}", []);
+            }
+
             await shell.UploadFileAsync(work.Agent, tar, $"{remote}/source.tar", cancellationToken: ct);
+            if (lookasideFiles > 0)
+            {
+                await shell.UploadFileAsync(work.Agent, lookasideTar, $"{remote}/lookaside.tar", cancellationToken: ct);
+            }
+
             var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
             var result = await shell.RunScriptAsync(work.Agent, SrpmScript, [remote, .. defines], Log(log), work.Platform.Timeout, ct);
             if (!result.Succeeded)

@@ -29,6 +29,18 @@ internal sealed class BuildSourceOptions
     public bool AllowFileUrls { get; set; }
 
     public TimeSpan GitTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Where SRPM tasks download dist-git lookaside files this server does not hold: a URL template
+    /// with <c>{name}</c>, <c>{filename}</c>, <c>{hashtype}</c>, <c>{hash}</c>. Unset: only this server's lookaside.
+    /// </summary>
+    public string? LookasideUrl { get; set; }
+
+    /// <summary>Limit of one lookaside download, body included.</summary>
+    public TimeSpan LookasideTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Largest lookaside file accepted, downloaded or uploaded (bytes; 4 GiB).</summary>
+    public long LookasideMaxFileSize { get; set; } = 4L << 30;
 }
 
 /// <summary>
