@@ -3,9 +3,11 @@ using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Handlers;
 using Albs.Modules.Builds.Queries;
+using Albs.Modules.Builds.Repositories;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Builds.Submission;
 using Albs.Modules.Common.Events;
+using Albs.Modules.Common.Storage;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +30,11 @@ public static class BuildsModule
         services.AddSingleton<RunningTasks>();
         services.AddHostedService<BuildDispatcher>();
         services.AddEventHandler<AgentStateChangedEvent, WakeDispatchOnAgentChange>();
+        services.AddOptions<AlbsOptions>()
+            .Validate(o => BuildRepositories.IsPublicUrl(o.PublicUrl), "Albs:PublicUrl must be an absolute http or https URL without query or fragment")
+            .ValidateOnStart();
+        services.AddSingleton<RepositoryGenerator>();
+        services.AddSingleton<BuildRepositories>();
         return services;
     }
 
@@ -38,6 +45,7 @@ public static class BuildsModule
         RestartFailed.Map(endpoints);
         BuildQueries.Map(endpoints);
         BuildFiles.Map(endpoints);
+        BuildRepositoryEndpoints.Map(endpoints);
         return endpoints;
     }
 }
