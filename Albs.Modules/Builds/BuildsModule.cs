@@ -5,9 +5,11 @@ using Albs.Modules.Builds.Handlers;
 using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Lookaside;
 using Albs.Modules.Builds.Queries;
+using Albs.Modules.Builds.Repositories;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Builds.Submission;
 using Albs.Modules.Common.Events;
+using Albs.Modules.Common.Storage;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +41,11 @@ public static class BuildsModule
         services.AddSingleton<LogSignals>();
         services.AddHostedService<BuildDispatcher>();
         services.AddEventHandler<AgentStateChangedEvent, WakeDispatchOnAgentChange>();
+        services.AddOptions<AlbsOptions>()
+            .Validate(o => BuildRepositories.IsPublicUrl(o.PublicUrl), "Albs:PublicUrl must be an absolute http or https URL without query or fragment")
+            .ValidateOnStart();
+        services.AddSingleton<RepositoryGenerator>();
+        services.AddSingleton<BuildRepositories>();
         return services;
     }
 
@@ -51,6 +58,7 @@ public static class BuildsModule
         BuildFiles.Map(endpoints);
         LiveLog.Map(endpoints);
         LookasideEndpoints.Map(endpoints);
+        BuildRepositoryEndpoints.Map(endpoints);
         return endpoints;
     }
 }

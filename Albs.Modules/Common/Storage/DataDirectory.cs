@@ -10,6 +10,12 @@ public sealed class AlbsOptions
     /// Relative paths are resolved against the host's content root.
     /// </summary>
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// The address clients and build agents reach this server at (scheme, host, port, optional path
+    /// prefix), used where an absolute URL must be handed out, such as build repositories in mock configs.
+    /// </summary>
+    public string PublicUrl { get; set; } = "http://127.0.0.1:5080";
 }
 
 /// <summary>The resolved, existing data directory.</summary>
