@@ -9,6 +9,7 @@ using Albs.Modules.Builds.Repositories;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Builds.Submission;
 using Albs.Modules.Common.Events;
+using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -40,6 +41,11 @@ public static class BuildsModule
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<LogSignals>();
         services.AddHostedService<BuildDispatcher>();
+        services.AddSingleton(sp =>
+        {
+            var signal = sp.GetRequiredService<BuildSignal>();
+            return new PostgresChannel(BuildSignal.Channel, _ => signal.Notify(), signal.Notify);
+        });
         services.AddEventHandler<AgentStateChangedEvent, WakeDispatchOnAgentChange>();
         services.AddOptions<AlbsOptions>()
             .Validate(o => BuildRepositories.IsPublicUrl(o.PublicUrl), "Albs:PublicUrl must be an absolute http or https URL without query or fragment")

@@ -104,9 +104,10 @@ internal sealed class BuildDispatcher(
         var capacity = usable.Select(a => new AgentCapacity(a.Name, a.Arches, a.Slots, byAgent.GetValueOrDefault(a.Name), a.Load1 ?? 0)).ToList();
         foreach (var assignment in BuildTaskScheduler.Assign(ready, capacity, bySubmitter))
         {
-            if (await store.ClaimAsync(assignment.TaskId, assignment.Agent, owner, ct))
+            var agent = usable.Single(a => a.Name == assignment.Agent);
+            if (await store.ClaimAsync(assignment.TaskId, agent.Name, agent.Slots, owner, ct))
             {
-                var agent = usable.Single(a => a.Name == assignment.Agent);
+                logger.LogInformation("Task {Task} started on agent {Agent} by {Owner}.", assignment.TaskId, agent.Name, owner);
                 running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, ct), CancellationToken.None);
             }
         }

@@ -3,6 +3,9 @@ namespace Albs.Modules.Builds.Dispatch;
 /// <summary>Wakes the build dispatcher: a build was submitted, a task ended, an agent changed.</summary>
 internal sealed class BuildSignal : IDisposable
 {
+    /// <summary>The PostgreSQL channel other hosts' task and agent changes are announced on (see the BuildsNotify migration).</summary>
+    public const string Channel = "albs_builds";
+
     private readonly SemaphoreSlim latch = new(0, 1);
 
     public void Notify()

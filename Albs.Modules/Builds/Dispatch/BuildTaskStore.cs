@@ -46,26 +46,44 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             running.GroupBy(r => r.Submitter).ToDictionary(g => g.Key, g => g.Count()));
     }
 
-    public async Task<bool> ClaimAsync(long taskId, string agent, string owner, CancellationToken ct)
+    /// <summary>
+    /// Starts a task on an agent if the task is still idle and the agent still has a free slot, counting
+    /// the tasks every host has started there. On PostgreSQL claims for one agent are serialised by an
+    /// advisory lock (SQLite serialises all writers anyway), so two hosts never fill the same slot.
+    /// </summary>
+    public async Task<bool> ClaimAsync(long taskId, string agent, int slots, string owner, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var expires = now + Lease;
-        var rows = await db.Database.ExecuteSqlAsync(
-            $"""
-            UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {agent}, lease_owner = {owner},
-                   lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
-             WHERE id = {taskId} AND status = {BuildStatus.Idle}
-            """,
-            ct);
-        if (rows == 1)
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async () =>
         {
-            await db.Database.ExecuteSqlAsync(
-                $"UPDATE builds_builds SET status = {BuildStatus.Running} WHERE id = (SELECT build_id FROM builds_tasks WHERE id = {taskId}) AND status = {BuildStatus.Idle}",
-                ct);
-        }
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            if (db.Database.IsNpgsql())
+            {
+                var key = "albs-agent-slots:" + agent;
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({key}))", ct);
+            }
 
-        return rows == 1;
+            var now = clock.GetUtcNow().UtcDateTime;
+            var expires = now + Lease;
+            var rows = await db.Database.ExecuteSqlAsync(
+                $"""
+                UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {agent}, lease_owner = {owner},
+                       lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
+                 WHERE id = {taskId} AND status = {BuildStatus.Idle}
+                   AND (SELECT COUNT(*) FROM builds_tasks busy WHERE busy.agent_name = {agent} AND busy.status = {BuildStatus.Started}) < {slots}
+                """,
+                ct);
+            if (rows == 1)
+            {
+                await db.Database.ExecuteSqlAsync(
+                    $"UPDATE builds_builds SET status = {BuildStatus.Running} WHERE id = (SELECT build_id FROM builds_tasks WHERE id = {taskId}) AND status = {BuildStatus.Idle}",
+                    ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return rows == 1;
+        });
     }
 
     public async Task<bool> RenewAsync(long taskId, string owner, CancellationToken ct)
