@@ -98,6 +98,8 @@ public sealed class SubmitBuildTests : IAsyncLifetime, IDisposable
                 new BuildSourceRequest(bash.Url, "no-such-branch"),
                 new BuildSourceRequest(bash.Url, "main", "https://example.org/x.src.rpm"),
                 new BuildSourceRequest(null, null, "https://example.org/notes.txt"),
+                new BuildSourceRequest(bash.Url, $"$(touch {marker})"),
+                new BuildSourceRequest($"ext::touch {marker}", "main"),
             ],
             MockOptions: new MockOptionsRequest(["bad name"], null, new Dictionary<string, string> { ["1x"] = "y" }),
             LinkedBuilds: [424242],
@@ -110,7 +112,7 @@ public sealed class SubmitBuildTests : IAsyncLifetime, IDisposable
         var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
         problem.Errors.Keys.Should().Contain([
             "platforms[0].name", "platforms[1].arches", "tasks[0].ref", "tasks[1].ref", "tasks[2].url", "tasks[3].ref",
-            "tasks[4]", "tasks[5].srpmUrl", "linkedBuilds", "priority",
+            "tasks[4]", "tasks[5].srpmUrl", "tasks[6].ref", "tasks[7].url", "linkedBuilds", "priority",
         ]);
         problem.Errors["platforms[1].arches"].Single().Should().Contain("does not build sparc");
         problem.Errors["tasks[3].ref"].Single().Should().Be("no branch or tag 'no-such-branch' in the repository");
