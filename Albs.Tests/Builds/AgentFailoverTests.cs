@@ -64,7 +64,7 @@ public sealed class AgentFailoverTests : BuildAgentTest
         retried.Attempt.Should().Be(2, "the lost attempt is counted");
         retried.Agent.Should().Be(survivor);
         retried.Logs.Should().Equal("build.1.log", "build.2.log");
-        retried.Artifacts.Select(a => a.Name).Should().BeEquivalentTo(["hello-1.0-1.demo1.x86_64.rpm", "hello-devel-1.0-1.demo1.x86_64.rpm"]);
+        retried.Artifacts.Select(a => a.Name).Should().BeEquivalentTo(["hello-1.0-1.demo1.x86_64.rpm", "hello-devel-1.0-1.demo1.x86_64.rpm", "mock.cfg"]);
         var firstLog = await App.Client().GetStringAsync($"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/build.1.log");
         firstLog.Should().Contain("albs-stalled").And.Contain($"agent {doomed} became unreachable");
         var agentList = await App.Client().GetStringAsync("/api/v1/agents");

@@ -29,8 +29,8 @@ public sealed class BuildExecutionTests : BuildAgentTest
 
         var x86 = build.Tasks.Single(t => t.Arch == "x86_64");
         x86.Status.Should().Be("completed");
-        x86.Artifacts.Select(a => a.Name).Should().BeEquivalentTo(["hello-1.0-1.demo1.x86_64.rpm", "hello-devel-1.0-1.demo1.x86_64.rpm"]);
-        x86.Artifacts.Should().OnlyContain(a => a.Type == "rpm" && a.Size > 0);
+        x86.Artifacts.Select(a => a.Name).Should().BeEquivalentTo(["hello-1.0-1.demo1.x86_64.rpm", "hello-devel-1.0-1.demo1.x86_64.rpm", "mock.cfg"]);
+        x86.Artifacts.Should().OnlyContain(a => (a.Type == "rpm" || (a.Type == "config" && a.Name == "mock.cfg")) && a.Size > 0);
         x86.Artifacts.Single(a => a.Name.StartsWith("hello-devel", StringComparison.Ordinal)).Nevra.Should().Be("hello-devel-1.0-1.demo1.x86_64");
 
         // Stored content-addressed and verified: the stored file hashes to the recorded sha256.
@@ -42,6 +42,9 @@ public sealed class BuildExecutionTests : BuildAgentTest
 
         var log = await App.Client().GetStringAsync($"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/build.1.log");
         log.Should().Contain("%check").And.Contain("task completed");
+        var config = await App.Client().GetAsync(x86.Artifacts.Single(a => a.Name == "mock.cfg").Url);
+        config.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+        (await config.Content.ReadAsStringAsync()).Should().Contain("config_opts['target_arch'] = 'x86_64'", "the generated mock configuration is kept with the task");
     }
 
     [Fact]
@@ -99,7 +102,7 @@ public sealed class BuildExecutionTests : BuildAgentTest
         var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(Hello.Url, "main")]));
 
         build.Status.Should().Be("completed", string.Join("; ", build.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
-        build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Select(a => a.Name)
+        build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Where(a => a.Type == "rpm").Select(a => a.Name)
             .Should().BeEquivalentTo(["hello-1.0-1.demo1.noarch.rpm", "hello-devel-1.0-1.demo1.noarch.rpm"]);
     }
 
@@ -127,7 +130,7 @@ public sealed class BuildExecutionTests : BuildAgentTest
             Convert.ToHexStringLower(SHA256.HashData(bytes)).Should().Be(artifact.Sha256);
         }
 
-        var srpm = build.Tasks.Single(t => t.Arch == "src").Artifacts.Single();
+        var srpm = build.Tasks.Single(t => t.Arch == "src").Artifacts.Single(a => a.Type == "srpm");
         foreach (var hostile in new[]
         {
             $"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/..%2F..%2F..%2Fkeys",

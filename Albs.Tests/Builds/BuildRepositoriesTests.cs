@@ -51,8 +51,8 @@ public sealed class BuildRepositoriesTests : BuildAgentTest
         await RegisterAgentAsync("builder1");
         var build = await WaitForEndAsync((await SubmitAsync(Demo(Hello.Url))).Id);
         build.Status.Should().Be("completed", string.Join("; ", build.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
-        var rpms = build.Tasks.Single(t => t.Arch == "x86_64").Artifacts;
-        var srpm = build.Tasks.Single(t => t.Arch == "src").Artifacts.Single();
+        var rpms = build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Where(a => a.Type == "rpm").ToList();
+        var srpm = build.Tasks.Single(t => t.Arch == "src").Artifacts.Single(a => a.Type == "srpm");
         using var http = new HttpClient();
 
         var repos = (await http.GetFromJsonAsync<List<BuildRepositoryResponse>>($"{publicUrl}/api/v1/builds/{build.Id}/repos"))!;
@@ -114,7 +114,16 @@ public sealed class BuildRepositoriesTests : BuildAgentTest
         (await repositories.LinkedRepositoriesAsync(first.Id, "Demo-1", "x86_64", CancellationToken.None))
             .Should().BeEmpty("the first build links nothing");
 
-        (await WaitForEndAsync(second.Id)).Status.Should().Be("completed");
+        var done = await WaitForEndAsync(second.Id);
+        done.Status.Should().Be("completed");
+        foreach (var task in done.Tasks)
+        {
+            var config = await App.Client().GetStringAsync(task.Artifacts.Single(a => a.Type == "config" && a.Name == "mock.cfg").Url);
+            config.Should().Contain($"[{expected.Name}]").And.Contain($"baseurl={expected.Url}", "each task's generated mock configuration offers the linked build's repository");
+        }
+
+        var log = await App.Client().GetStringAsync($"/api/v1/builds/{second.Id}/tasks/{done.Tasks.Single(t => t.Arch == "x86_64").Id}/logs/build.1.log");
+        log.Should().Contain($"linked build repositories: {expected.Name} {expected.Url}");
     }
 
     [Fact]

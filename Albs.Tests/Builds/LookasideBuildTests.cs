@@ -56,10 +56,10 @@ public sealed class LookasideBuildTests : BuildAgentTest
         var srpmTask = build.Tasks.Single(t => t.Arch == "src");
         var srpmLog = await LookasideBuildKit.LogAsync(Database.DataDirectory, build.Id, srpmTask.Id);
         srpmLog.Should().Contain("albs: lookaside greet-1.0.tar.gz sha512 ok (from this server's lookaside)");
-        var srpm = srpmTask.Artifacts.Single();
+        var srpm = srpmTask.Artifacts.Single(a => a.Type == "srpm");
         (await LookasideBuildKit.ListAsync(LookasideBuildKit.Stored(Database.DataDirectory, srpm.Sha256))).Should().BeEquivalentTo(["greet-1.0.tar.gz", "greet.conf", "greet.spec"]);
 
-        var rpm = build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Should().ContainSingle().Subject;
+        var rpm = build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Should().ContainSingle(a => a.Type == "rpm").Subject;
         rpm.Name.Should().Be("greet-1.0-1.demo1.x86_64.rpm");
         (await LookasideBuildKit.FileDigestAsync(LookasideBuildKit.Stored(Database.DataDirectory, rpm.Sha256), "/usr/share/greet/greet.txt"))
             .Should().Be(LookasideBuildKit.Digest(Text), "the packaged file is the one from the lookaside tarball");
@@ -83,7 +83,7 @@ public sealed class LookasideBuildTests : BuildAgentTest
         build.Status.Should().Be("completed", string.Join("; ", build.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
         var srpmTask = build.Tasks.Single(t => t.Arch == "src");
         (await LookasideBuildKit.LogAsync(Database.DataDirectory, build.Id, srpmTask.Id)).Should().Contain("albs: lookaside greet-2.0.tar.gz sha256 ok");
-        var rpm = build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Single();
+        var rpm = build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Single(a => a.Type == "rpm");
         rpm.Nevra.Should().Be("greet-2.0-1.demo1.x86_64");
         (await LookasideBuildKit.FileDigestAsync(LookasideBuildKit.Stored(Database.DataDirectory, rpm.Sha256), "/usr/share/greet/greet.txt"))
             .Should().Be(LookasideBuildKit.Digest(text));
@@ -237,7 +237,7 @@ public sealed class LookasideRemoteBuildTests : Agents.AgentWebTest
         first.Status.Should().Be("completed", string.Join("; ", first.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
         (await LookasideBuildKit.LogAsync(Database.DataDirectory, first.Id, first.Tasks.Single(t => t.Arch == "src").Id))
             .Should().Contain($"albs: lookaside greet-1.0.tar.gz sha512 ok (downloaded from {upstream.Url}{path})");
-        var rpm = first.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Single();
+        var rpm = first.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Single(a => a.Type == "rpm");
         (await LookasideBuildKit.FileDigestAsync(LookasideBuildKit.Stored(Database.DataDirectory, rpm.Sha256), "/usr/share/greet/greet.txt"))
             .Should().Be(LookasideBuildKit.Digest(text));
 

@@ -80,7 +80,7 @@ public sealed class ServerCrashTests
         {
             var artifacts = await db.Set<BuildArtifact>().AsNoTracking().ToListAsync();
             artifacts.Select(a => (a.TaskId, a.Name)).Should().OnlyHaveUniqueItems();
-            artifacts.Should().HaveCount(3, "one SRPM and two RPMs");
+            artifacts.Should().HaveCount(5, "one SRPM, two RPMs and the generated mock configuration of each task");
             (await db.Set<BuildTask>().CountAsync(t => t.Status == "started")).Should().Be(0);
             var stored = Directory.GetFiles(Path.Combine(database.DataDirectory, "sha256"), "*", SearchOption.AllDirectories);
             stored.Select(f => Path.GetFileName(Path.GetDirectoryName(f)) + Path.GetFileName(f)).Should().BeEquivalentTo(artifacts.Select(a => a.Sha256).Distinct());

@@ -5,6 +5,8 @@ using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Model;
+using Albs.Modules.Builds.Planning;
+using Albs.Modules.Builds.Repositories;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
 using Albs.Modules.Platforms.Contracts;
@@ -29,6 +31,9 @@ internal sealed class BuildDispatcher(
     TaskExecutor executor,
     RunningTasks runningTasks,
     LogSignals logSignals,
+    BuildRepositories repositories,
+    IMockConfigBuilder mockConfig,
+    ContentStore contentStore,
     DataDirectory data,
     ILogger<BuildDispatcher> logger) : BackgroundService
 {
@@ -184,6 +189,11 @@ internal sealed class BuildDispatcher(
             throw;
         }
 
+        if (outcome.Succeeded)
+        {
+            outcome = outcome with { Artifacts = [.. outcome.Artifacts, await StoreConfigAsync(work, log, ct)] };
+        }
+
         await log.InfoAsync(outcome.Succeeded ? "task completed" : $"task failed: {outcome.Error}");
         if (!await store.FinishAsync(task.Id, owner, outcome.Succeeded ? BuildStatus.Completed : BuildStatus.Failed, outcome.Error, outcome.Artifacts, ct))
         {
@@ -195,6 +205,32 @@ internal sealed class BuildDispatcher(
         {
             await ExcludeArchesAsync(db, task, header, platform, ct);
         }
+    }
+
+    /// <summary>
+    /// Stores the mock configuration generated for the task (platform repositories, the build's
+    /// options, its linked builds' repositories) with the task's artifacts: what a mock agent builds
+    /// with, and a record of the environment requested. Agents without mock use the same options as
+    /// rpmbuild defines.
+    /// </summary>
+    private async Task<StoredArtifact> StoreConfigAsync(TaskWork work, TaskLog log, CancellationToken ct)
+    {
+        var linked = await repositories.LinkedRepositoriesAsync(work.BuildId, work.Platform.Name, work.Arch, ct);
+        if (linked.Count > 0)
+        {
+            await log.InfoAsync($"linked build repositories: {string.Join(", ", linked.Select(r => $"{r.Name} {r.Url}"))}");
+        }
+
+        var arch = work.Arch == BuildPlanner.SrcArch ? work.Platform.NoarchArch : work.Arch;
+        var text = mockConfig.BuildMockConfig(work.Platform, arch, work.Options, linked);
+        var directory = data.Combine("work");
+        Directory.CreateDirectory(directory);
+        var file = Path.Combine(directory, $"mock-{work.TaskId}-{work.Attempt}-{Guid.NewGuid():N}.cfg");
+        await File.WriteAllTextAsync(file, text, ct);
+        var size = new FileInfo(file).Length;
+        var sha = await ContentStore.HashAsync(file, ct);
+        await contentStore.AddAsync(file, sha, ct);
+        return new StoredArtifact("mock.cfg", "config", size, sha, null, null);
     }
 
     private async Task ExcludeArchesAsync(AlbsDbContext db, BuildTask srpmTask, RpmInfo header, PlatformDto platform, CancellationToken ct)

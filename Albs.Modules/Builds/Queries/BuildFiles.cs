@@ -37,7 +37,12 @@ internal static class BuildFiles
             return TypedResults.NotFound();
         }
 
-        var contentType = artifact.Type is "srpm" or "rpm" ? "application/x-rpm" : "application/octet-stream";
+        var contentType = artifact.Type switch
+        {
+            "srpm" or "rpm" => "application/x-rpm",
+            "config" => "text/plain; charset=utf-8",
+            _ => "application/octet-stream",
+        };
         return TypedResults.PhysicalFile(store.PathOf(artifact.Sha256), contentType, name, enableRangeProcessing: true);
     }
 
