@@ -2,6 +2,7 @@ using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Handlers;
+using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Builds.Submission;
@@ -26,6 +27,7 @@ public static class BuildsModule
         services.AddSingleton<BuildTaskStore>();
         services.AddSingleton<BuildSignal>();
         services.AddSingleton<RunningTasks>();
+        services.AddSingleton<LogSignals>();
         services.AddHostedService<BuildDispatcher>();
         services.AddEventHandler<AgentStateChangedEvent, WakeDispatchOnAgentChange>();
         return services;
@@ -38,6 +40,7 @@ public static class BuildsModule
         RestartFailed.Map(endpoints);
         BuildQueries.Map(endpoints);
         BuildFiles.Map(endpoints);
+        LiveLog.Map(endpoints);
         return endpoints;
     }
 }

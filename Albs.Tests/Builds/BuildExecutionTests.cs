@@ -40,7 +40,7 @@ public sealed class BuildExecutionTests : BuildAgentTest
             Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(stored))).Should().Be(artifact.Sha256);
         }
 
-        var log = await File.ReadAllTextAsync(Path.Combine(Database.DataDirectory, "logs", $"build-{build.Id}", $"task-{x86.Id}", "build.1.log"));
+        var log = await App.Client().GetStringAsync($"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/build.1.log");
         log.Should().Contain("%check").And.Contain("task completed");
     }
 
@@ -57,7 +57,7 @@ public sealed class BuildExecutionTests : BuildAgentTest
         x86.Status.Should().Be("failed");
         x86.Error.Should().Be("rpmbuild --rebuild exited with code 1");
         x86.Artifacts.Should().BeEmpty("a failed task publishes nothing");
-        var log = await File.ReadAllTextAsync(Path.Combine(Database.DataDirectory, "logs", $"build-{build.Id}", $"task-{x86.Id}", "build.1.log"));
+        var log = await App.Client().GetStringAsync($"/api/v1/builds/{build.Id}/tasks/{x86.Id}/logs/build.1.log");
         log.Should().Contain("error:");
     }
 

@@ -20,8 +20,9 @@ internal sealed record SshRun(ProcessResult Result, SshFailure? Failure);
 /// Runs ssh for one agent. The remote command arrives as one string already quoted with
 /// <see cref="PosixShell"/>; text commands go through <see cref="IProcessRunner"/>, byte streams through
 /// <see cref="BinaryProcess"/>. ssh's own messages are written to a per-call <c>-E</c> log: exit code 255
-/// with a non-empty log is an ssh failure (classified and returned), 255 with an empty log is the
-/// remote command's own exit code.
+/// with a non-empty log is an ssh failure (classified and returned). 255 with an empty log is either the
+/// remote command's own exit code (or its death by a signal) or a connection that died under a
+/// multiplexed session, which leaves no message: a fresh <c>true</c> on the agent tells them apart.
 /// </summary>
 internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtime, ILogger<SshClient> logger)
 {
@@ -37,7 +38,7 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
         {
             var spec = new ProcessSpec(Ssh, SshCommand.Run(target, log, remoteCommand)) { Timeout = timeout, Environment = Environment };
             var result = await runner.RunAsync(spec, onLine, cancellationToken);
-            return new SshRun(result, await ClassifyAsync(result.ExitCode, log, target));
+            return new SshRun(result, await ClassifyAsync(result.ExitCode, log, target) ?? await ConfirmAsync(result.ExitCode, target, cancellationToken));
         }
         finally
         {
@@ -59,7 +60,7 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
         {
             var result = await BinaryProcess.RunAsync(
                 Ssh, SshCommand.Run(target, log, remoteCommand), writeStandardInput, readStandardOutput, timeout, cancellationToken);
-            return (result, await ClassifyAsync(result.ExitCode, log, target));
+            return (result, await ClassifyAsync(result.ExitCode, log, target) ?? await ConfirmAsync(result.ExitCode, target, cancellationToken));
         }
         finally
         {
@@ -101,6 +102,33 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
         catch (Exception ex)
         {
             logger.LogDebug(ex, "Could not close the ssh master connection at {Socket}", socket);
+        }
+    }
+
+    /// <summary>After a silent 255: null if the agent still answers, else why the connection was lost.</summary>
+    private async Task<SshFailure?> ConfirmAsync(int exitCode, SshTarget target, CancellationToken cancellationToken)
+    {
+        if (exitCode != 255 || cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        var log = runtime.NewLogFile();
+        try
+        {
+            var check = await runner.RunAsync(
+                new ProcessSpec(Ssh, SshCommand.Run(target, log, "true")) { Timeout = TimeSpan.FromSeconds(30), Environment = Environment }, null, CancellationToken.None);
+            if (check.ExitCode == 0)
+            {
+                return null;
+            }
+
+            var failure = await ClassifyAsync(check.ExitCode, log, target);
+            return failure ?? new SshFailure(SshFailureKind.Unreachable, check.TimedOut ? "the connection was lost and the agent does not answer" : "the connection was lost");
+        }
+        finally
+        {
+            Delete(log);
         }
     }
 

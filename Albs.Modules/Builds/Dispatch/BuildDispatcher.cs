@@ -3,8 +3,8 @@ using System.Text.Json;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Execution;
+using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Model;
-using Albs.Modules.Builds.Queries;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
 using Albs.Modules.Platforms.Contracts;
@@ -28,6 +28,7 @@ internal sealed class BuildDispatcher(
     IPlatformCatalog platforms,
     TaskExecutor executor,
     RunningTasks runningTasks,
+    LogSignals logSignals,
     DataDirectory data,
     ILogger<BuildDispatcher> logger) : BackgroundService
 {
@@ -131,17 +132,25 @@ internal sealed class BuildDispatcher(
         var options = new RpmBuildOptions(mock.With ?? [], mock.Without ?? [], mock.Defines ?? new Dictionary<string, string>());
         var work = new TaskWork(build.Id, task.Id, task.Attempt, agent.Name, agent.WorkDirectory, platform, task.Arch, source.Kind, source.Url, source.CommitId, options);
 
-        await using var log = new TaskLog(Path.Combine(BuildFiles.LogDirectory(data, build.Id, task.Id), $"build.{task.Attempt}.log"));
+        await using var log = new TaskLog(LogFiles.PathOf(data, build.Id, task.Id, task.Attempt), logSignals);
         await log.InfoAsync($"task {task.Id} ({task.Platform} {task.Arch}) attempt {task.Attempt} on agent {agent.Name}");
         TaskOutcome outcome;
-        if (task.SrpmTaskId is null)
+        try
         {
-            outcome = await executor.BuildSrpmAsync(work, log, ct);
+            if (task.SrpmTaskId is null)
+            {
+                outcome = await executor.BuildSrpmAsync(work, log, ct);
+            }
+            else
+            {
+                var srpm = await db.Set<BuildArtifact>().AsNoTracking().SingleAsync(a => a.TaskId == task.SrpmTaskId && a.Type == "srpm", ct);
+                outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), log, ct);
+            }
         }
-        else
+        catch (AgentUnreachableException ex)
         {
-            var srpm = await db.Set<BuildArtifact>().AsNoTracking().SingleAsync(a => a.TaskId == task.SrpmTaskId && a.Type == "srpm", ct);
-            outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), log, ct);
+            await log.InfoAsync($"agent {agent.Name} became unreachable ({ex.Message}); the task goes back to the queue");
+            throw;
         }
 
         await log.InfoAsync(outcome.Succeeded ? "task completed" : $"task failed: {outcome.Error}");

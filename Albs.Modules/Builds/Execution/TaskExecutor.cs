@@ -1,4 +1,5 @@
 using Albs.Modules.Agents.Contracts;
+using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Planning;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Common.Processes;

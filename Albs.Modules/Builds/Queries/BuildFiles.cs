@@ -1,3 +1,4 @@
+using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
@@ -22,20 +23,8 @@ internal static class BuildFiles
             .AllowAnonymous().WithName("DownloadArtifact").WithTags("Builds");
         endpoints.MapGet("/api/v1/builds/{id:long}/tasks/{taskId:long}/logs/{name}", Log)
             .AllowAnonymous().WithName("GetTaskLog").WithTags("Builds")
-            .WithSummary("The raw log of one attempt (build.N.log); Range requests are supported.");
+            .WithSummary("The raw log of one attempt (build.N.log), stored compressed once the attempt ended; Range requests are supported.");
     }
-
-    /// <summary>The log files of a task, oldest attempt first.</summary>
-    public static IReadOnlyList<string> LogNames(DataDirectory data, long buildId, long taskId)
-    {
-        var dir = LogDirectory(data, buildId, taskId);
-        return Directory.Exists(dir)
-            ? [.. Directory.EnumerateFiles(dir, "build.*.log").Select(Path.GetFileName).OfType<string>().Where(IsLogName).OrderBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal)]
-            : [];
-    }
-
-    public static string LogDirectory(DataDirectory data, long buildId, long taskId) =>
-        data.Combine("logs", $"build-{buildId}", $"task-{taskId}");
 
     private static async Task<Results<PhysicalFileHttpResult, NotFound>> ArtifactAsync(long id, long taskId, string name, AlbsDbContext db, ContentStore store, CancellationToken ct)
     {
@@ -52,21 +41,13 @@ internal static class BuildFiles
         return TypedResults.PhysicalFile(store.PathOf(artifact.Sha256), contentType, name, enableRangeProcessing: true);
     }
 
-    private static Results<PhysicalFileHttpResult, NotFound> Log(long id, long taskId, string name, DataDirectory data)
+    private static Results<FileStreamHttpResult, NotFound> Log(long id, long taskId, string name, DataDirectory data)
     {
-        if (!IsLogName(name))
+        if (LogFiles.AttemptOf(name) is not { } attempt || LogFiles.OpenRead(LogFiles.PathOf(data, id, taskId, attempt)) is not { } log)
         {
             return TypedResults.NotFound();
         }
 
-        var path = Path.Combine(LogDirectory(data, id, taskId), name);
-        return File.Exists(path)
-            ? TypedResults.PhysicalFile(path, "text/plain; charset=utf-8", enableRangeProcessing: true)
-            : TypedResults.NotFound();
+        return TypedResults.Stream(log, "text/plain; charset=utf-8", enableRangeProcessing: true);
     }
-
-    /// <summary><c>build.&lt;attempt&gt;.log</c>, nothing else.</summary>
-    private static bool IsLogName(string name) =>
-        name.StartsWith("build.", StringComparison.Ordinal) && name.EndsWith(".log", StringComparison.Ordinal)
-        && name.Length is > 10 and < 20 && name[6..^4].All(char.IsAsciiDigit);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Albs.Modules.Builds.Contracts;
+using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Planning;
 using Albs.Modules.Common.Persistence;
@@ -118,7 +119,7 @@ internal static class BuildQueries
                 return new BuildTaskResponse(
                     t.Id, source.Position, t.Platform, t.Arch, t.Status, source.Url, source.Ref, source.CommitId, t.AgentName, t.Attempt,
                     t.CreatedAt, t.StartedAt, t.FinishedAt, t.Error, t.SrpmTaskId, t.AfterTaskId,
-                    BuildFiles.LogNames(data, build.Id, t.Id),
+                    LogFiles.Names(data, build.Id, t.Id),
                     [.. t.Artifacts.OrderBy(a => a.Name).Select(a => new BuildArtifactResponse(
                         a.Name, a.Type, a.Size, a.Sha256, a.Nevra, $"/api/v1/builds/{build.Id}/tasks/{t.Id}/artifacts/{Uri.EscapeDataString(a.Name)}"))]);
             })]);

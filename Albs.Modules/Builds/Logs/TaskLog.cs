@@ -1,21 +1,24 @@
 using System.Text;
 
-namespace Albs.Modules.Builds.Execution;
+namespace Albs.Modules.Builds.Logs;
 
 /// <summary>
 /// The log of one task attempt: lines are appended to a file under the data directory as they
-/// arrive from the agent (flushed per line, so readers see them at once).
+/// arrive from the agent, flushed per line, and every follower is woken at once. When the attempt
+/// ends (disposal) the file is compressed.
 /// </summary>
 internal sealed class TaskLog : IAsyncDisposable
 {
     private readonly StreamWriter writer;
     private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly LogSignals signals;
 
-    public TaskLog(string path)
+    public TaskLog(string path, LogSignals signals)
     {
         Path = path;
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
+        this.signals = signals;
+        System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete), new UTF8Encoding(false));
     }
 
     public string Path { get; }
@@ -32,6 +35,8 @@ internal sealed class TaskLog : IAsyncDisposable
         {
             gate.Release();
         }
+
+        signals.Changed(Path);
     }
 
     public ValueTask InfoAsync(string message) => WriteAsync($"albs: {message}");
@@ -40,5 +45,15 @@ internal sealed class TaskLog : IAsyncDisposable
     {
         await writer.DisposeAsync();
         gate.Dispose();
+        try
+        {
+            await LogFiles.CompressAsync(Path, CancellationToken.None);
+        }
+        catch (IOException)
+        {
+            // The plain log stays; it is served just the same.
+        }
+
+        signals.Changed(Path);
     }
 }
