@@ -22,7 +22,7 @@ internal sealed record Submission(BuildResponse Build, DateTimeOffset SentAt, Da
 
 /// <summary>
 /// Albs as it runs in production, minus the machines: the real host (<c>Program</c>) on Kestrel on a
-/// loopback port with a fresh SQLite database, and real sshd agents on loopback (the test fixtures),
+/// loopback port with a fresh database (SQLite by default), and real sshd agents on loopback (the test fixtures),
 /// registered through the API. All clients talk HTTP to it. Server, agents and this client share one
 /// machine, so one clock: times from the API, from the agents and from the client can be subtracted.
 /// </summary>
@@ -32,11 +32,13 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
     public const string Arch = "x86_64";
 
     private readonly TestDatabase database;
+    private readonly PostgresServer? postgres;
     private readonly List<SshAgentServer> agents = [];
 
-    private AlbsUnderTest(TestDatabase database, AlbsWebApp app)
+    private AlbsUnderTest(TestDatabase database, PostgresServer? postgres, AlbsWebApp app)
     {
         this.database = database;
+        this.postgres = postgres;
         App = app;
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
             ?? throw new InvalidOperationException("Kestrel reports no address");
@@ -54,9 +56,11 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
 
     public IReadOnlyList<SshAgentServer> Agents => agents;
 
-    public static AlbsUnderTest Start()
+    /// <summary>Starts the host on SQLite (the default provider) or on a PostgreSQL 15 server of its own.</summary>
+    public static async Task<AlbsUnderTest> StartAsync(BenchOptions options)
     {
-        var database = TestDatabase.Sqlite();
+        var postgres = options.Database == "postgres" ? await PostgresServer.StartAsync() : null;
+        var database = postgres is null ? TestDatabase.Sqlite() : await TestDatabase.PostgresAsync(postgres);
         var app = new AlbsWebApp(database, new Dictionary<string, string?>
         {
             ["Builds:AllowFileUrls"] = "true",
@@ -67,7 +71,7 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
         });
         app.UseKestrel(0);
         app.StartServer();
-        return new AlbsUnderTest(database, app);
+        return new AlbsUnderTest(database, postgres, app);
     }
 
     /// <summary>Starts an sshd agent and registers it (host key pinned); returns once the probe saw it online.</summary>
@@ -121,6 +125,13 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
     /// <summary>Submits a build of one git source for Demo-1 x86_64 (an SRPM task and an arch task).</summary>
     public async Task<Submission> SubmitAsync(string url, string gitRef = "main")
     {
+        var (submission, error) = await TrySubmitAsync(url, gitRef);
+        return submission ?? throw new InvalidOperationException($"submitting a build failed: {error}");
+    }
+
+    /// <summary>Like <see cref="SubmitAsync"/>, but a refused submission is returned as its status and body.</summary>
+    public async Task<(Submission? Submission, string? Error)> TrySubmitAsync(string url, string gitRef = "main")
+    {
         var request = new SubmitBuildRequest([new BuildPlatformRequest(Platform, [Arch])], [new BuildSourceRequest(url, gitRef)]);
 
         // Serialised before the clock starts: the figure is the server's, not the client's JSON writer.
@@ -128,8 +139,9 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
         var sent = DateTimeOffset.UtcNow;
         using var response = await Api.PostAsync("/api/v1/builds", content);
         var answered = DateTimeOffset.UtcNow;
-        await EnsureAsync(response, "submitting a build");
-        return new Submission((await response.Content.ReadFromJsonAsync<BuildResponse>())!, sent, answered);
+        return response.IsSuccessStatusCode
+            ? (new Submission((await response.Content.ReadFromJsonAsync<BuildResponse>())!, sent, answered), null)
+            : (null, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     public async Task<BuildResponse> GetAsync(long id) => (await Api.GetFromJsonAsync<BuildResponse>($"/api/v1/builds/{id}"))!;
@@ -214,6 +226,10 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
         }
 
         database.Dispose();
+        if (postgres is not null)
+        {
+            await postgres.DisposeAsync();
+        }
     }
 
     private static async Task EnsureAsync(HttpResponseMessage response, string what)

@@ -12,6 +12,8 @@ internal sealed record BenchOptions(
     int Rounds,
     int Ticks,
     double TickInterval,
+    string Database,
+    int? MinThreads,
     string? Out)
 {
     public static readonly string[] Names = ["dispatch", "overhead", "livelog"];
@@ -30,6 +32,8 @@ internal sealed record BenchOptions(
           --rounds N         overhead: alternating plain/Albs rounds (default 5)
           --ticks N          livelog: lines printed (default 200)
           --interval S       livelog: seconds between lines (default 0.05)
+          --db sqlite|postgres  the server's database (default sqlite; postgres starts a PostgreSQL 15 of its own)
+          --min-threads N    diagnostic: raise the thread pool's minimum (the server runs in this process)
           --out FILE         JSON results (default bench/results/<time>-<benchmarks>.json)
         """;
 
@@ -40,6 +44,8 @@ internal sealed record BenchOptions(
         int? builds = null, agents = null, slots = null, rounds = null, ticks = null;
         double? interval = null;
         string? output = null;
+        var database = "sqlite";
+        int? minThreads = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -71,6 +77,12 @@ internal sealed record BenchOptions(
                 case "--out":
                     output = Next();
                     break;
+                case "--db":
+                    database = Next() is "sqlite" or "postgres" ? args[i] : throw new ArgumentException("--db is sqlite or postgres");
+                    break;
+                case "--min-threads":
+                    minThreads = Count();
+                    break;
                 case "all":
                     names.AddRange(Names);
                     break;
@@ -89,6 +101,7 @@ internal sealed record BenchOptions(
         // Every SRPM task can start at once: the figure is then dispatch latency, not queueing (at most 64 slots).
         var defaultSlots = Math.Min(64, (b + a - 1) / a);
         return new BenchOptions(
-            selected, quick, b, a, slots ?? defaultSlots, rounds ?? (quick ? 2 : 5), ticks ?? (quick ? 20 : 200), interval ?? (quick ? 0.1 : 0.05), output);
+            selected, quick, b, a, slots ?? defaultSlots, rounds ?? (quick ? 2 : 5), ticks ?? (quick ? 20 : 200), interval ?? (quick ? 0.1 : 0.05),
+            database, minThreads, output);
     }
 }

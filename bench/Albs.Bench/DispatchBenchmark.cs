@@ -18,7 +18,7 @@ internal static class DispatchBenchmark
     public static async Task<BenchmarkResult> RunAsync(BenchOptions options, TextWriter log)
     {
         var result = new BenchmarkResult("dispatch");
-        await using var albs = AlbsUnderTest.Start();
+        await using var albs = await AlbsUnderTest.StartAsync(options);
         using var repo = await BenchPackages.RepositoryAsync("bench-hello", BenchPackages.HelloSpec);
         var agents = new List<(string Name, Albs.Tests.Support.SshAgentServer Server)>();
         for (var i = 1; i <= options.Agents; i++)
@@ -36,10 +36,21 @@ internal static class DispatchBenchmark
         var warmEnd = await albs.WaitForAllAsync([.. warmups.Select(s => s.Build.Id)], TimeSpan.FromMinutes(3));
         log.WriteLine($"  warm-up: {warmups.Length} builds ended in {warm.Elapsed.TotalSeconds:0.0} s ({string.Join(", ", warmEnd.Values.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"))})");
 
+        await OneAtATimeAsync(result, options, albs, repo.Url, agents, log);
+
         log.WriteLine($"  submitting {options.Builds} builds at once");
+        using var threads = ThreadPoolSampler.Start();
         var clock = Stopwatch.StartNew();
-        var submissions = await Task.WhenAll(Enumerable.Range(0, options.Builds).Select(_ => Task.Run(() => albs.SubmitAsync(repo.Url))));
-        log.WriteLine($"  all {submissions.Length} submissions answered after {clock.Elapsed.TotalSeconds:0.000} s");
+        var answers = await Task.WhenAll(Enumerable.Range(0, options.Builds).Select(_ => Task.Run(() => albs.TrySubmitAsync(repo.Url))));
+        var submissions = answers.Select(a => a.Submission).OfType<Submission>().ToArray();
+        var refused = answers.Where(a => a.Submission is null).Select(a => a.Error!).ToList();
+        log.WriteLine($"  {answers.Length} submissions answered after {clock.Elapsed.TotalSeconds:0.000} s; {refused.Count} refused");
+        foreach (var (error, count) in refused.GroupBy(Shorten).Select(g => (g.Key, g.Count())))
+        {
+            result.Notes.Add($"REFUSED {count}× (of {answers.Length}): {error}");
+        }
+
+        result.Details["refusedSubmissions"] = refused;
 
         var srpmIds = submissions.Select(s => s.SrpmTask.Id).ToHashSet();
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
@@ -56,6 +67,9 @@ internal static class DispatchBenchmark
         }
 
         var arrived = srpmIds.Count(first.ContainsKey);
+        var pool = threads.Stop();
+        log.WriteLine($"  thread pool (server and this client share the process) until then: up to {pool.MaxThreads} threads, up to {pool.MaxQueued} queued work items");
+        result.Details["threadPool"] = pool;
         log.WriteLine($"  first commands of {arrived}/{srpmIds.Count} SRPM tasks arrived; waiting for the builds to end");
         var statuses = await albs.WaitForAllAsync([.. submissions.Select(s => s.Build.Id)], TimeSpan.FromMinutes(options.Quick ? 5 : 15));
         var allEnded = clock.Elapsed;
@@ -71,15 +85,16 @@ internal static class DispatchBenchmark
 
         var counts = statuses.Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
         var notEnded = submissions.Length - counts.Where(c => c.Key is "completed" or "failed" or "cancelled").Sum(c => c.Value);
-        result.Figures.Add(new Figure("dispatch", $"all {submissions.Length} builds ended (src + noarch) after", allEnded.TotalSeconds, "s",
+        result.Figures.Add(new Figure("dispatch", $"all {submissions.Length} accepted builds ended (src + noarch) after", allEnded.TotalSeconds, "s",
             Note: "throughput on this machine, no goal"));
         result.Details["statuses"] = counts;
         result.Details["retriedTasks"] = commands.Where(c => c.Attempt > 1).Select(c => c.TaskId).Distinct().Count();
         result.Notes.Add($"builds: {string.Join(", ", counts.Select(c => $"{c.Value} {c.Key}"))}" + (notEnded > 0 ? $", {notEnded} had not ended" : ""));
-        if (arrived < srpmIds.Count || counts.GetValueOrDefault("completed") != submissions.Length)
+        if (refused.Count > 0 || arrived < srpmIds.Count || counts.GetValueOrDefault("completed") != submissions.Length)
         {
             result.Status = "failed";
-            result.Error = $"{arrived}/{srpmIds.Count} SRPM tasks reached an agent, {counts.GetValueOrDefault("completed")}/{submissions.Length} builds completed";
+            result.Error = $"{refused.Count}/{answers.Length} submissions refused, {arrived}/{srpmIds.Count} SRPM tasks reached an agent, "
+                + $"{counts.GetValueOrDefault("completed")}/{submissions.Length} accepted builds completed";
         }
 
         return result;
@@ -132,15 +147,15 @@ internal static class DispatchBenchmark
         var refP50 = AlbsPoll / 2;
         var refP99 = AlbsPoll * 0.99;
         var workload = $"{submissions.Length} builds at once, {options.Agents} agents × {options.Slots} slots";
-        result.Figures.Add(new Figure("dispatch", "submit → first agent command, p50", stats.P50, "s", Baseline: refP50, BaselineName: "ALBS poll ref", Note: workload));
-        result.Figures.Add(new Figure("dispatch", "submit → first agent command, p95", stats.P95, "s"));
-        result.Figures.Add(new Figure("dispatch", "submit → first agent command, p99", stats.P99, "s", Goal.Below(0.5, "s"), refP99, "ALBS poll ref"));
-        result.Figures.Add(new Figure("dispatch", "submit → first agent command, max", stats.Max, "s"));
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, p50", stats.P50, "s", Baseline: refP50, BaselineName: "ALBS poll ref", Note: workload));
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, p95", stats.P95, "s"));
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, p99", stats.P99, "s", Goal.Below(0.5, "s"), refP99, "ALBS poll ref"));
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, max", stats.Max, "s"));
         if (archLatency.Count > 0)
         {
             var arch = Stats.Of(archLatency);
-            result.Figures.Add(new Figure("dispatch", "arch task: SRPM finished → first agent command, p50", arch.P50, "s", Note: "dependent task, dispatcher woken by the finish"));
-            result.Figures.Add(new Figure("dispatch", "arch task: SRPM finished → first agent command, p99", arch.P99, "s"));
+            result.Figures.Add(new Figure("dispatch", "burst: arch task, SRPM finished → first command, p50", arch.P50, "s", Note: "dependent task, dispatcher woken by the finish"));
+            result.Figures.Add(new Figure("dispatch", "burst: arch task, SRPM finished → first command, p99", arch.P99, "s"));
         }
 
         result.Figures.Add(new Figure("dispatch", "ALBS node poll every 10 s: wait p50", refP50, "s", Kind: "reference", Note: "uniform wait over the interval; not measured"));
@@ -157,6 +172,33 @@ internal static class DispatchBenchmark
             log.WriteLine($"    {name,-78} {Seconds(s.P50),7} {Seconds(s.P99),7} {Seconds(s.Max),7}");
         }
 
+        // Every SRPM task's timeline, in seconds after the first request was sent.
+        var zero = submissions.Min(s => s.SentAt);
+        double? Offset(DateTimeOffset? t) => t is { } x ? Math.Round((x - zero).TotalSeconds, 4) : null;
+        var timeline = submissions.Select(s =>
+        {
+            var build = builds[s.Build.Id];
+            var srpm = build.Tasks.Single(t => t.SrpmTaskId is null);
+            return new
+            {
+                build = build.Id,
+                task = srpm.Id,
+                sent = Offset(s.SentAt),
+                answered = Offset(s.AnsweredAt),
+                created = Offset(AlbsUnderTest.Utc(build.CreatedAt)),
+                claimed = Offset(srpm.StartedAt is { } st ? AlbsUnderTest.Utc(st) : null),
+                firstCommand = Offset(first.TryGetValue(srpm.Id, out var f) ? f : null),
+                attempt = srpm.Attempt,
+            };
+        }).ToList();
+        var claims = timeline.Select(t => t.claimed).OfType<double>().Order().ToList();
+        var creations = timeline.Select(t => t.created).OfType<double>().Order().ToList();
+        if (claims.Count > 0 && creations.Count > 0)
+        {
+            log.WriteLine($"    build rows created from +{creations[0]:0.000} s to +{creations[^1]:0.000} s; SRPM tasks claimed from +{claims[0]:0.000} s to +{claims[^1]:0.000} s (after the first request)");
+        }
+
+        result.Details["srpmTimeline"] = timeline;
         var perAgent = builds.Values.Select(b => b.Tasks.Single(t => t.SrpmTaskId is null).Agent ?? "?").GroupBy(a => a).OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count());
         log.WriteLine($"    SRPM tasks per agent: {string.Join(", ", perAgent.Select(p => $"{p.Key} {p.Value}"))}");
@@ -165,6 +207,48 @@ internal static class DispatchBenchmark
         result.Details["latencySeconds"] = latency;
         result.Details["archLatencySeconds"] = archLatency;
         result.Details["latency"] = stats;
+    }
+
+    /// <summary>
+    /// The engine's latency without contention: builds submitted one at a time, each after the
+    /// previous one ended (nothing else runs).
+    /// </summary>
+    private static async Task OneAtATimeAsync(
+        BenchmarkResult result, BenchOptions options, AlbsUnderTest albs, string url, List<(string Name, Albs.Tests.Support.SshAgentServer Server)> agents, TextWriter log)
+    {
+        var count = options.Quick ? 5 : 10;
+        var latency = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            var submission = await albs.SubmitAsync(url);
+            var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
+            DateTimeOffset arrival;
+            while (!AgentCommands.FirstByTask(AgentCommands.Read(agents)).TryGetValue(submission.SrpmTask.Id, out arrival))
+            {
+                if (DateTimeOffset.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"the SRPM task of build {submission.Build.Id} never reached an agent");
+                }
+
+                await Task.Delay(20);
+            }
+
+            latency.Add((arrival - submission.SentAt).TotalSeconds);
+            await albs.WaitForEndAsync(submission.Build.Id, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(3));
+        }
+
+        var stats = Stats.Of(latency);
+        log.WriteLine($"  one build at a time ({count}): submit → first agent command p50 {stats.P50:0.000} s, max {stats.Max:0.000} s");
+        result.Figures.Add(new Figure("dispatch", "one build at a time: submit → first agent command, p50", stats.P50, "s", Note: $"{count} builds, each after the previous ended"));
+        result.Figures.Add(new Figure("dispatch", "one build at a time: submit → first agent command, max", stats.Max, "s"));
+        result.Details["oneAtATimeSeconds"] = latency;
+    }
+
+    /// <summary>An error without its per-request trace id, so equal errors group together.</summary>
+    private static string Shorten(string error)
+    {
+        var trace = error.IndexOf(",\"traceId\"", StringComparison.Ordinal);
+        return trace > 0 ? error[..trace] : error;
     }
 
     private static string Seconds(double x) => x.ToString("0.000", CultureInfo.InvariantCulture);

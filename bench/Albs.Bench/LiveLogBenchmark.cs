@@ -15,7 +15,7 @@ internal static class LiveLogBenchmark
     public static async Task<BenchmarkResult> RunAsync(BenchOptions options, TextWriter log)
     {
         var result = new BenchmarkResult("livelog");
-        await using var albs = AlbsUnderTest.Start();
+        await using var albs = await AlbsUnderTest.StartAsync(options);
         var agent = await albs.AddAgentAsync("agent1", 2, recordCommands: false);
         using var repo = await BenchPackages.RepositoryAsync("bench-ticks", BenchPackages.TicksSpec(options.Ticks, options.TickInterval));
         var workload = $"{options.Ticks} lines, {options.TickInterval.ToString("0.###", CultureInfo.InvariantCulture)} s apart";

@@ -23,7 +23,7 @@ internal static class OverheadBenchmark
     public static async Task<BenchmarkResult> RunAsync(BenchOptions options, TextWriter log)
     {
         var result = new BenchmarkResult("overhead");
-        await using var albs = AlbsUnderTest.Start();
+        await using var albs = await AlbsUnderTest.StartAsync(options);
         var agent = await albs.AddAgentAsync("agent1", 2, recordCommands: false);
         var traced = await albs.AddAgentAsync("traced", 2, recordCommands: true, maintenance: true);
         using var repo = await BenchPackages.RepositoryAsync("bench-hello", BenchPackages.HelloSpec);
