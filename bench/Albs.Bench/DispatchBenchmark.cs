@@ -83,6 +83,13 @@ internal static class DispatchBenchmark
         first = AgentCommands.FirstByTask(commands);
         Analyse(result, options, submissions, builds, first, log);
 
+        foreach (var (error, count) in builds.Values.SelectMany(b => b.Tasks).Where(t => t.Status == "failed")
+            .GroupBy(t => t.Error ?? "?").Select(g => (g.Key, g.Count())))
+        {
+            result.Notes.Add($"FAILED TASKS {count}×: {error}");
+        }
+
+        ServerWarnings(result, albs);
         var counts = statuses.Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
         var notEnded = submissions.Length - counts.Where(c => c.Key is "completed" or "failed" or "cancelled").Sum(c => c.Value);
         result.Figures.Add(new Figure("dispatch", $"all {submissions.Length} accepted builds ended (src + noarch) after", allEnded.TotalSeconds, "s",
@@ -242,6 +249,32 @@ internal static class DispatchBenchmark
         result.Figures.Add(new Figure("dispatch", "one build at a time: submit → first agent command, p50", stats.P50, "s", Note: $"{count} builds, each after the previous ended"));
         result.Figures.Add(new Figure("dispatch", "one build at a time: submit → first agent command, max", stats.Max, "s"));
         result.Details["oneAtATimeSeconds"] = latency;
+    }
+
+    /// <summary>
+    /// What the server logged that bears on the figures: outputs the process runner stopped reading
+    /// (by program) and agents the probe marked offline.
+    /// </summary>
+    private static void ServerWarnings(BenchmarkResult result, AlbsUnderTest albs)
+    {
+        var logs = albs.App.Logs.ToArray();
+        var abandoned = logs.Where(l => l.Contains("exited but its output stayed open", StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf(": ", StringComparison.Ordinal) + 2)..].Split(' ')[0])
+            .GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+        var offline = logs.Count(l => l.Contains("is offline (was online)", StringComparison.Ordinal));
+        if (abandoned.Count > 0)
+        {
+            result.Notes.Add($"server: the process runner stopped reading the output of {abandoned.Values.Sum()} exited processes "
+                + $"({string.Join(", ", abandoned.Select(a => $"{a.Key} {a.Value}"))}) — 'output stayed open with no data for 2 s'");
+        }
+
+        if (offline > 0)
+        {
+            result.Notes.Add($"server: agents were marked offline {offline}× during the run");
+        }
+
+        result.Details["abandonedOutputs"] = abandoned;
+        result.Details["agentsMarkedOffline"] = offline;
     }
 
     /// <summary>An error without its per-request trace id, so equal errors group together.</summary>
