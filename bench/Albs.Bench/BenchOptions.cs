@@ -28,7 +28,7 @@ internal sealed record BenchOptions(
           --quick            small smoke run (dispatch 20 builds, overhead 2 rounds, livelog 20 ticks)
           --builds N         dispatch: builds submitted at once (default 100)
           --agents N         dispatch: agents (default 4)
-          --slots N          dispatch: slots per agent (default: enough for every SRPM task, 25 for 100 on 4)
+          --slots N          dispatch: slots per agent (default: one per task, 50 for 100 builds on 4 agents; at most 64)
           --rounds N         overhead: alternating plain/Albs rounds (default 5)
           --ticks N          livelog: lines printed (default 200)
           --interval S       livelog: seconds between lines (default 0.05)
@@ -98,8 +98,10 @@ internal sealed record BenchOptions(
         var b = builds ?? (quick ? 20 : 100);
         var a = agents ?? 4;
 
-        // Every SRPM task can start at once: the figure is then dispatch latency, not queueing (at most 64 slots).
-        var defaultSlots = Math.Min(64, (b + a - 1) / a);
+        // A slot for every task (SRPM and arch: two per build, at most 64 per agent): the figure is then
+        // dispatch latency, not a queue. With only one slot per build, arch tasks of early builds
+        // (older, so scheduled first) take the slots that later builds' SRPM tasks wait for.
+        var defaultSlots = Math.Min(64, ((2 * b) + a - 1) / a);
         return new BenchOptions(
             selected, quick, b, a, slots ?? defaultSlots, rounds ?? (quick ? 2 : 5), ticks ?? (quick ? 20 : 200), interval ?? (quick ? 0.1 : 0.05),
             database, minThreads, output);

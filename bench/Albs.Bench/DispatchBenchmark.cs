@@ -7,8 +7,8 @@ namespace Albs.Bench;
 /// <summary>
 /// Dispatch latency: N builds submitted at once through the API to A recording agents; per SRPM
 /// task, the arrival on its agent of the first command naming the task's work directory, minus the
-/// moment its submission request was sent. Slots default to enough for every SRPM task to start at
-/// once, so the figure is the engine's latency and not a queue behind busy agents.
+/// moment its submission request was sent. Slots default to one per task (SRPM and arch), so the
+/// figure is the engine's latency and not a queue behind busy agents.
 /// </summary>
 internal static class DispatchBenchmark
 {
@@ -27,7 +27,7 @@ internal static class DispatchBenchmark
             agents.Add((name, await albs.AddAgentAsync(name, options.Slots, recordCommands: true)));
         }
 
-        log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} builds at once)");
+        log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} tasks at once)");
 
         // Warm-up, not measured: the server-side mirror is cloned, code paths are compiled, the
         // agents' ssh master connections are open (as on a server that has been running).
