@@ -12,6 +12,12 @@ namespace Albs.Modules.Builds.Sources;
 /// mirror at the recorded commit (<c>git archive</c>) and sent to the agent, so agents need no
 /// access to the git servers and always build exactly the commit resolved at submission.
 /// </summary>
+/// <remarks>
+/// Only changing a mirror (clone, fetch) is serialised per repository; exports only read it and run
+/// concurrently, so a hundred builds of one repository do not queue behind each other's archives.
+/// Git's readers are safe against a concurrent fetch: objects are written before the refs that
+/// name them, and an export names its commit by id.
+/// </remarks>
 internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IOptions<BuildSourceOptions> options)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
@@ -21,13 +27,39 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
     {
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..24];
         var mirror = data.Combine("git", key + ".git");
+        if (!Directory.Exists(mirror) || !await HasCommitAsync(mirror, commit, ct))
+        {
+            await UpdateAsync(key, mirror, url, commit, ct);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
+        await GitAsync(mirror, ["archive", "--format=tar", "-o", tarPath, commit], ct);
+    }
+
+    /// <summary>Clones or fetches until the mirror holds the commit; one writer per repository.</summary>
+    private async Task UpdateAsync(string key, string mirror, string url, string commit, CancellationToken ct)
+    {
         var gate = locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
             if (!Directory.Exists(mirror))
             {
-                await GitAsync(null, ["clone", "--mirror", "--quiet", "--", url, mirror], ct);
+                // Cloned aside and moved in whole: readers never see a half-cloned mirror, and a
+                // clone cut short by a crash leaves only a directory the next clone ignores.
+                var partial = $"{mirror}.partial-{Guid.NewGuid().ToString("N")[..8]}";
+                try
+                {
+                    await GitAsync(null, ["clone", "--mirror", "--quiet", "--", url, partial], ct);
+                    Directory.Move(partial, mirror);
+                }
+                finally
+                {
+                    if (Directory.Exists(partial))
+                    {
+                        Directory.Delete(partial, recursive: true);
+                    }
+                }
             }
             else if (!await HasCommitAsync(mirror, commit, ct))
             {
@@ -38,9 +70,6 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
             {
                 throw new InvalidOperationException($"commit {commit} is no longer in {url}");
             }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
-            await GitAsync(mirror, ["archive", "--format=tar", "-o", tarPath, commit], ct);
         }
         finally
         {

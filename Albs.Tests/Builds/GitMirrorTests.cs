@@ -1,0 +1,128 @@
+using System.Formats.Tar;
+using System.Text;
+using Albs.Modules.Builds.Sources;
+using Albs.Modules.Common.Processes;
+using Albs.Modules.Common.Storage;
+using Albs.Tests.Support;
+using Microsoft.Extensions.Options;
+
+namespace Albs.Tests.Builds;
+
+/// <summary>Exports from the server-side mirror: real git, a real repository.</summary>
+public sealed class GitMirrorTests : IAsyncLifetime
+{
+    private readonly string root = Directory.CreateTempSubdirectory("albs-mirror-").FullName;
+    private TestGitRepository repo = null!;
+
+    public async Task InitializeAsync() => repo = await TestGitRepository.CreateAsync("pkg");
+
+    public Task DisposeAsync()
+    {
+        repo.Dispose();
+        Directory.Delete(root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Two_exports_of_one_repository_run_at_once_and_each_tar_holds_its_commit()
+    {
+        var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
+        var second = await repo.CommitAsync("second", ("pkg.spec", "Version: 2\n"), ("notes.txt", "new\n"));
+        var runner = new ArchiveRendezvous(new ProcessRunner(), expected: 2);
+        var mirror = Mirror(runner);
+
+        // Each archive waits until the other one has started too: if exports held the
+        // repository's lock, the second would never start and the first would give up.
+        await Task.WhenAll(
+            mirror.ExportAsync(repo.Url, first, Path.Combine(root, "a", "source.tar"), CancellationToken.None),
+            mirror.ExportAsync(repo.Url, second, Path.Combine(root, "b", "source.tar"), CancellationToken.None));
+
+        runner.MostAtOnce.Should().Be(2);
+        (await EntriesAsync(Path.Combine(root, "a", "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 1\n" });
+        (await EntriesAsync(Path.Combine(root, "b", "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 2\n", ["notes.txt"] = "new\n" });
+    }
+
+    [Fact]
+    public async Task A_commit_pushed_after_the_mirror_was_made_is_fetched_before_its_export()
+    {
+        var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
+        var mirror = Mirror(new ProcessRunner());
+        await mirror.ExportAsync(repo.Url, first, Path.Combine(root, "a", "source.tar"), CancellationToken.None);
+
+        var later = await repo.CommitAsync("later", ("pkg.spec", "Version: 3\n"));
+        await mirror.ExportAsync(repo.Url, later, Path.Combine(root, "b", "source.tar"), CancellationToken.None);
+
+        (await EntriesAsync(Path.Combine(root, "b", "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 3\n" });
+        Directory.EnumerateDirectories(Path.Combine(root, "data", "git")).Should().ContainSingle("the clone was moved into place whole");
+    }
+
+    private GitMirror Mirror(IProcessRunner runner) =>
+        new(runner, new DataDirectory(Path.Combine(root, "data")), Options.Create(new BuildSourceOptions { AllowFileUrls = true }));
+
+    private static async Task<Dictionary<string, string>> EntriesAsync(string tar)
+    {
+        var entries = new Dictionary<string, string>();
+        await using var stream = File.OpenRead(tar);
+        await using var reader = new TarReader(stream);
+        while (await reader.GetNextEntryAsync() is { } entry)
+        {
+            if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+            {
+                using var content = new StreamReader(entry.DataStream!, Encoding.UTF8);
+                entries[entry.Name] = await content.ReadToEndAsync();
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Runs real processes; each <c>git archive</c> first waits until <c>expected</c> of them have started.</summary>
+    private sealed class ArchiveRendezvous(IProcessRunner inner, int expected) : IProcessRunner
+    {
+        private readonly TaskCompletionSource all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int started;
+        private int inFlight;
+
+        public int MostAtOnce { get; private set; }
+
+        public async Task<ProcessResult> RunAsync(ProcessSpec spec, Func<ProcessOutputLine, ValueTask>? onLine = null, CancellationToken cancellationToken = default)
+        {
+            if (!spec.Arguments.Contains("archive"))
+            {
+                return await inner.RunAsync(spec, onLine, cancellationToken);
+            }
+
+            lock (all)
+            {
+                MostAtOnce = Math.Max(MostAtOnce, ++inFlight);
+            }
+
+            if (Interlocked.Increment(ref started) == expected)
+            {
+                all.SetResult();
+            }
+
+            try
+            {
+                // A deadlock guard, not a speed limit: serialised exports never get here together.
+                try
+                {
+                    await all.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    throw new TimeoutException($"only {Volatile.Read(ref started)} of {expected} archives started: the exports ran one after another");
+                }
+
+                return await inner.RunAsync(spec, onLine, cancellationToken);
+            }
+            finally
+            {
+                lock (all)
+                {
+                    inFlight--;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using Albs.Modules.Builds.Contracts;
+
+namespace Albs.Bench;
+
+/// <summary>
+/// Dispatch latency: N builds submitted at once through the API to A recording agents; per SRPM
+/// task, the arrival on its agent of the first command naming the task's work directory, minus the
+/// moment its submission request was sent. Slots default to one per task (SRPM and arch), so the
+/// figure is the engine's latency and not a queue behind busy agents.
+/// </summary>
+internal static class DispatchBenchmark
+{
+    private const double AlbsPoll = 10;
+    private const double KojiPoll = 15;
+
+    public static async Task<BenchmarkResult> RunAsync(BenchOptions options, TextWriter log)
+    {
+        var result = new BenchmarkResult("dispatch");
+        await using var albs = await AlbsUnderTest.StartAsync(options);
+        using var repo = await BenchPackages.RepositoryAsync("bench-hello", BenchPackages.HelloSpec);
+        var agents = new List<(string Name, Albs.Tests.Support.SshAgentServer Server)>();
+        for (var i = 1; i <= options.Agents; i++)
+        {
+            var name = $"agent{i}";
+            agents.Add((name, await albs.AddAgentAsync(name, options.Slots, recordCommands: true)));
+        }
+
+        log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} tasks at once)");
+
+        // Warm-up, not measured: the server-side mirror is cloned, code paths are compiled, the
+        // agents' ssh master connections are open (as on a server that has been running).
+        var warm = Stopwatch.StartNew();
+        var warmups = await Task.WhenAll(Enumerable.Range(0, options.Agents).Select(_ => albs.SubmitAsync(repo.Url)));
+        var warmEnd = await albs.WaitForAllAsync([.. warmups.Select(s => s.Build.Id)], TimeSpan.FromMinutes(3));
+        log.WriteLine($"  warm-up: {warmups.Length} builds ended in {warm.Elapsed.TotalSeconds:0.0} s ({string.Join(", ", warmEnd.Values.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"))})");
+
+        await OneAtATimeAsync(result, options, albs, repo.Url, agents, log);
+
+        log.WriteLine($"  submitting {options.Builds} builds at once");
+        using var threads = ThreadPoolSampler.Start();
+        var clock = Stopwatch.StartNew();
+        var answers = await Task.WhenAll(Enumerable.Range(0, options.Builds).Select(_ => Task.Run(() => albs.TrySubmitAsync(repo.Url))));
+        var submissions = answers.Select(a => a.Submission).OfType<Submission>().ToArray();
+        var refused = answers.Where(a => a.Submission is null).Select(a => a.Error!).ToList();
+        log.WriteLine($"  {answers.Length} submissions answered after {clock.Elapsed.TotalSeconds:0.000} s; {refused.Count} refused");
+        foreach (var (error, count) in refused.GroupBy(Shorten).Select(g => (g.Key, g.Count())))
+        {
+            result.Notes.Add($"REFUSED {count}× (of {answers.Length}): {error}");
+        }
+
+        result.Details["refusedSubmissions"] = refused;
+
+        var srpmIds = submissions.Select(s => s.SrpmTask.Id).ToHashSet();
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
+        Dictionary<long, DateTimeOffset> first;
+        while (true)
+        {
+            first = AgentCommands.FirstByTask(AgentCommands.Read(agents));
+            if (srpmIds.All(first.ContainsKey) || DateTimeOffset.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        var arrived = srpmIds.Count(first.ContainsKey);
+        var pool = threads.Stop();
+        log.WriteLine($"  thread pool (server and this client share the process) until then: up to {pool.MaxThreads} threads, up to {pool.MaxQueued} queued work items");
+        result.Details["threadPool"] = pool;
+        log.WriteLine($"  first commands of {arrived}/{srpmIds.Count} SRPM tasks arrived; waiting for the builds to end");
+        var statuses = await albs.WaitForAllAsync([.. submissions.Select(s => s.Build.Id)], TimeSpan.FromMinutes(options.Quick ? 5 : 15));
+        var allEnded = clock.Elapsed;
+        var builds = new Dictionary<long, BuildResponse>();
+        foreach (var submission in submissions)
+        {
+            builds[submission.Build.Id] = await albs.GetAsync(submission.Build.Id);
+        }
+
+        var commands = AgentCommands.Read(agents);
+        first = AgentCommands.FirstByTask(commands);
+        Analyse(result, options, submissions, builds, first, log);
+
+        foreach (var (error, count) in builds.Values.SelectMany(b => b.Tasks).Where(t => t.Status == "failed")
+            .GroupBy(t => t.Error ?? "?").Select(g => (g.Key, g.Count())))
+        {
+            result.Notes.Add($"FAILED TASKS {count}×: {error}");
+        }
+
+        ServerWarnings(result, albs);
+        var counts = statuses.Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        var notEnded = submissions.Length - counts.Where(c => c.Key is "completed" or "failed" or "cancelled").Sum(c => c.Value);
+        result.Figures.Add(new Figure("dispatch", $"all {submissions.Length} accepted builds ended (src + noarch) after", allEnded.TotalSeconds, "s",
+            Note: "throughput on this machine, no goal"));
+        result.Details["statuses"] = counts;
+        result.Details["retriedTasks"] = commands.Where(c => c.Attempt > 1).Select(c => c.TaskId).Distinct().Count();
+        result.Notes.Add($"builds: {string.Join(", ", counts.Select(c => $"{c.Value} {c.Key}"))}" + (notEnded > 0 ? $", {notEnded} had not ended" : ""));
+        if (refused.Count > 0 || arrived < srpmIds.Count || counts.GetValueOrDefault("completed") != submissions.Length)
+        {
+            result.Status = "failed";
+            result.Error = $"{refused.Count}/{answers.Length} submissions refused, {arrived}/{srpmIds.Count} SRPM tasks reached an agent, "
+                + $"{counts.GetValueOrDefault("completed")}/{submissions.Length} accepted builds completed";
+        }
+
+        return result;
+    }
+
+    private static void Analyse(
+        BenchmarkResult result, BenchOptions options, Submission[] submissions, Dictionary<long, BuildResponse> builds, Dictionary<long, DateTimeOffset> first, TextWriter log)
+    {
+        var latency = new List<double>();
+        var parts = new Dictionary<string, List<double>>(StringComparer.Ordinal)
+        {
+            ["request sent → submission answered (client)"] = [],
+            ["request sent → build row created (validation, git ls-remote, insert)"] = [],
+            ["build created → SRPM task claimed (dispatcher wake, ready query, claim)"] = [],
+            ["task claimed → first command on agent (task load, git archive, ssh)"] = [],
+        };
+        var archLatency = new List<double>();
+        foreach (var submission in submissions)
+        {
+            var build = builds[submission.Build.Id];
+            var srpm = build.Tasks.Single(t => t.SrpmTaskId is null);
+            parts["request sent → submission answered (client)"].Add((submission.AnsweredAt - submission.SentAt).TotalSeconds);
+            if (!first.TryGetValue(srpm.Id, out var arrival))
+            {
+                continue;
+            }
+
+            latency.Add((arrival - submission.SentAt).TotalSeconds);
+            var created = AlbsUnderTest.Utc(build.CreatedAt);
+            parts["request sent → build row created (validation, git ls-remote, insert)"].Add((created - submission.SentAt).TotalSeconds);
+            if (srpm.StartedAt is { } started && srpm.Attempt == 1)
+            {
+                parts["build created → SRPM task claimed (dispatcher wake, ready query, claim)"].Add((AlbsUnderTest.Utc(started) - created).TotalSeconds);
+                parts["task claimed → first command on agent (task load, git archive, ssh)"].Add((arrival - AlbsUnderTest.Utc(started)).TotalSeconds);
+            }
+
+            var arch = build.Tasks.Single(t => t.SrpmTaskId is not null);
+            if (srpm.FinishedAt is { } srpmDone && first.TryGetValue(arch.Id, out var archArrival))
+            {
+                archLatency.Add((archArrival - AlbsUnderTest.Utc(srpmDone)).TotalSeconds);
+            }
+        }
+
+        if (latency.Count == 0)
+        {
+            throw new InvalidOperationException("no SRPM task reached an agent");
+        }
+
+        var stats = Stats.Of(latency);
+        var refP50 = AlbsPoll / 2;
+        var refP99 = AlbsPoll * 0.99;
+        var workload = $"{submissions.Length} builds at once, {options.Agents} agents × {options.Slots} slots";
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, p50", stats.P50, "s", Baseline: refP50, BaselineName: "ALBS poll ref", Note: workload));
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, p95", stats.P95, "s"));
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, p99", stats.P99, "s", Goal.Below(0.5, "s"), refP99, "ALBS poll ref"));
+        result.Figures.Add(new Figure("dispatch", "burst: submit → first agent command, max", stats.Max, "s"));
+        if (archLatency.Count > 0)
+        {
+            var arch = Stats.Of(archLatency);
+            result.Figures.Add(new Figure("dispatch", "burst: arch task, SRPM finished → first command, p50", arch.P50, "s", Note: "dependent task, dispatcher woken by the finish"));
+            result.Figures.Add(new Figure("dispatch", "burst: arch task, SRPM finished → first command, p99", arch.P99, "s"));
+        }
+
+        result.Figures.Add(new Figure("dispatch", "ALBS node poll every 10 s: wait p50", refP50, "s", Kind: "reference", Note: "uniform wait over the interval; not measured"));
+        result.Figures.Add(new Figure("dispatch", "ALBS node poll every 10 s: wait p99", refP99, "s", Kind: "reference"));
+        result.Figures.Add(new Figure("dispatch", "Koji builder poll every 15 s: wait p50", KojiPoll / 2, "s", Kind: "reference"));
+        result.Figures.Add(new Figure("dispatch", "Koji builder poll every 15 s: wait p99", KojiPoll * 0.99, "s", Kind: "reference"));
+
+        log.WriteLine($"  where the latency goes (per SRPM task, {latency.Count} samples; seconds):");
+        log.WriteLine($"    {"part",-78} {"p50",7} {"p99",7} {"max",7}");
+        var breakdown = new Dictionary<string, Stats>(StringComparer.Ordinal);
+        foreach (var (name, values) in parts.Where(p => p.Value.Count > 0))
+        {
+            var s = breakdown[name] = Stats.Of(values);
+            log.WriteLine($"    {name,-78} {Seconds(s.P50),7} {Seconds(s.P99),7} {Seconds(s.Max),7}");
+        }
+
+        // Every SRPM task's timeline, in seconds after the first request was sent.
+        var zero = submissions.Min(s => s.SentAt);
+        double? Offset(DateTimeOffset? t) => t is { } x ? Math.Round((x - zero).TotalSeconds, 4) : null;
+        var timeline = submissions.Select(s =>
+        {
+            var build = builds[s.Build.Id];
+            var srpm = build.Tasks.Single(t => t.SrpmTaskId is null);
+            return new
+            {
+                build = build.Id,
+                task = srpm.Id,
+                sent = Offset(s.SentAt),
+                answered = Offset(s.AnsweredAt),
+                created = Offset(AlbsUnderTest.Utc(build.CreatedAt)),
+                claimed = Offset(srpm.StartedAt is { } st ? AlbsUnderTest.Utc(st) : null),
+                firstCommand = Offset(first.TryGetValue(srpm.Id, out var f) ? f : null),
+                attempt = srpm.Attempt,
+            };
+        }).ToList();
+        var claims = timeline.Select(t => t.claimed).OfType<double>().Order().ToList();
+        var creations = timeline.Select(t => t.created).OfType<double>().Order().ToList();
+        if (claims.Count > 0 && creations.Count > 0)
+        {
+            log.WriteLine($"    build rows created from +{creations[0]:0.000} s to +{creations[^1]:0.000} s; SRPM tasks claimed from +{claims[0]:0.000} s to +{claims[^1]:0.000} s (after the first request)");
+        }
+
+        result.Details["srpmTimeline"] = timeline;
+        var perAgent = builds.Values.Select(b => b.Tasks.Single(t => t.SrpmTaskId is null).Agent ?? "?").GroupBy(a => a).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count());
+        log.WriteLine($"    SRPM tasks per agent: {string.Join(", ", perAgent.Select(p => $"{p.Key} {p.Value}"))}");
+        result.Details["breakdown"] = breakdown;
+        result.Details["srpmTasksPerAgent"] = perAgent;
+        result.Details["latencySeconds"] = latency;
+        result.Details["archLatencySeconds"] = archLatency;
+        result.Details["latency"] = stats;
+    }
+
+    /// <summary>
+    /// The engine's latency without contention: builds submitted one at a time, each after the
+    /// previous one ended (nothing else runs).
+    /// </summary>
+    private static async Task OneAtATimeAsync(
+        BenchmarkResult result, BenchOptions options, AlbsUnderTest albs, string url, List<(string Name, Albs.Tests.Support.SshAgentServer Server)> agents, TextWriter log)
+    {
+        var count = options.Quick ? 5 : 10;
+        var latency = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            var submission = await albs.SubmitAsync(url);
+            var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
+            DateTimeOffset arrival;
+            while (!AgentCommands.FirstByTask(AgentCommands.Read(agents)).TryGetValue(submission.SrpmTask.Id, out arrival))
+            {
+                if (DateTimeOffset.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"the SRPM task of build {submission.Build.Id} never reached an agent");
+                }
+
+                await Task.Delay(20);
+            }
+
+            latency.Add((arrival - submission.SentAt).TotalSeconds);
+            await albs.WaitForEndAsync(submission.Build.Id, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(3));
+        }
+
+        var stats = Stats.Of(latency);
+        log.WriteLine($"  one build at a time ({count}): submit → first agent command p50 {stats.P50:0.000} s, max {stats.Max:0.000} s");
+        result.Figures.Add(new Figure("dispatch", "one build at a time: submit → first agent command, p50", stats.P50, "s", Note: $"{count} builds, each after the previous ended"));
+        result.Figures.Add(new Figure("dispatch", "one build at a time: submit → first agent command, max", stats.Max, "s"));
+        result.Details["oneAtATimeSeconds"] = latency;
+    }
+
+    /// <summary>
+    /// What the server logged that bears on the figures: outputs the process runner stopped reading
+    /// (by program) and agents the probe marked offline.
+    /// </summary>
+    private static void ServerWarnings(BenchmarkResult result, AlbsUnderTest albs)
+    {
+        var logs = albs.App.Logs.ToArray();
+        var abandoned = logs.Where(l => l.Contains("exited but its output stayed open", StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf(": ", StringComparison.Ordinal) + 2)..].Split(' ')[0])
+            .GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+        var offline = logs.Count(l => l.Contains("is offline (was online)", StringComparison.Ordinal));
+        if (abandoned.Count > 0)
+        {
+            result.Notes.Add($"server: the process runner stopped reading the output of {abandoned.Values.Sum()} exited processes "
+                + $"({string.Join(", ", abandoned.Select(a => $"{a.Key} {a.Value}"))}) — 'output stayed open with no data for 2 s'");
+        }
+
+        if (offline > 0)
+        {
+            result.Notes.Add($"server: agents were marked offline {offline}× during the run");
+        }
+
+        result.Details["abandonedOutputs"] = abandoned;
+        result.Details["agentsMarkedOffline"] = offline;
+    }
+
+    /// <summary>An error without its per-request trace id, so equal errors group together.</summary>
+    private static string Shorten(string error)
+    {
+        var trace = error.IndexOf(",\"traceId\"", StringComparison.Ordinal);
+        return trace > 0 ? error[..trace] : error;
+    }
+
+    private static string Seconds(double x) => x.ToString("0.000", CultureInfo.InvariantCulture);
+}

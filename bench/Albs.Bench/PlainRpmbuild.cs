@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Albs.Modules.Common.Processes;
+using Albs.Tests.Support;
+
+namespace Albs.Bench;
+
+/// <summary>One plain build: client-side wall time of the two ssh commands.</summary>
+internal sealed record PlainRun(double Seconds, double SrpmSeconds, double RebuildSeconds);
+
+/// <summary>
+/// The overhead baseline: the sources already on the agent, <c>rpmbuild -bs</c> then
+/// <c>rpmbuild --rebuild</c> run over ssh with the executor's own scripts and <c>--define</c>s
+/// (<see cref="AlbsUnderTest.RpmbuildDefinesAsync"/>), timed from the client.
+/// </summary>
+internal sealed class PlainRpmbuild(SshAgentServer agent, DirectSsh ssh, string sourceTar, IReadOnlyList<string> defines)
+{
+    // Copies of TaskExecutor's SrpmScript and RebuildScript (private there); CheckAgainst compares
+    // them with what the executor really sent, so a change there cannot silently skew the baseline.
+    public const string SrpmScript = """
+        set -eu
+        work=$1; shift
+        cd "$work"
+        cut -d' ' -f5 /proc/$$/stat > pgid
+        mkdir -p src out rpmbuild
+        tar -xf source.tar -C src
+        if ls src/SPECS/*.spec >/dev/null 2>&1; then spec=$(ls src/SPECS/*.spec | head -n 1); sources=src/SOURCES
+        elif ls src/*.spec >/dev/null 2>&1; then spec=$(ls src/*.spec | head -n 1); sources=src
+        else echo "albs: no spec file at the top level or in SPECS/" >&2; exit 2; fi
+        mkdir -p "$sources"
+        echo "albs: building SRPM from $spec"
+        exec rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
+        """;
+
+    public const string RebuildScript = """
+        set -eu
+        work=$1; target=$2; shift 2
+        cd "$work"
+        cut -d' ' -f5 /proc/$$/stat > pgid
+        mkdir -p out rpmbuild
+        exec rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+        """;
+
+    private int runs;
+
+    public async Task<PlainRun> RunAsync()
+    {
+        var root = Path.Combine(agent.WorkDirectory, $"plain-{Interlocked.Increment(ref runs)}");
+        var srpm = Path.Combine(root, "srpm");
+        var rebuild = Path.Combine(root, "rebuild");
+        Directory.CreateDirectory(srpm);
+        Directory.CreateDirectory(rebuild);
+
+        // Staged outside the clock: the agent and this client share a file system.
+        File.Copy(sourceTar, Path.Combine(srpm, "source.tar"));
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await ssh.RunCheckedAsync(PosixShell.Join(["sh", "-c", SrpmScript, "sh", srpm, .. defines]));
+            var srpmSeconds = clock.Elapsed.TotalSeconds;
+
+            // The SRPM is put in place on the agent itself (Albs uploads it from the server).
+            await ssh.RunCheckedAsync(
+                $"cp -- {PosixShell.Quote(srpm)}/out/*.src.rpm {PosixShell.Quote(Path.Combine(rebuild, "package.src.rpm"))} && "
+                + PosixShell.Join(["sh", "-c", RebuildScript, "sh", rebuild, AlbsUnderTest.Arch, .. defines]));
+            var total = clock.Elapsed.TotalSeconds;
+            if (!Directory.EnumerateFiles(Path.Combine(rebuild, "out"), "*.rpm", SearchOption.AllDirectories).Any())
+            {
+                throw new InvalidOperationException("the plain rebuild produced no package");
+            }
+
+            return new PlainRun(total, srpmSeconds, total - srpmSeconds);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Whether the executor sent these very scripts and defines (a recorded command shows newlines as spaces).</summary>
+    public bool MatchesRecorded(IEnumerable<AgentCommand> commands)
+    {
+        static string Flat(string s) => s.Replace('\n', ' ');
+        var sent = commands.Where(c => c.Kind is "rpmbuild -bs" or "rpmbuild --rebuild").Select(c => c.Text).ToList();
+        var srpm = Flat(PosixShell.Join(["sh", "-c", SrpmScript, "sh"])) + " ";
+        var rebuild = Flat(PosixShell.Join(["sh", "-c", RebuildScript, "sh"])) + " ";
+        var tail = Flat(PosixShell.Join(defines));
+        return sent.Any(c => c.StartsWith(srpm, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal))
+            && sent.Any(c => c.StartsWith(rebuild, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal));
+    }
+}
