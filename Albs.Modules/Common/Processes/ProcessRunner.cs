@@ -19,8 +19,9 @@ public sealed class ProcessRunner : IProcessRunner
 {
     /// <summary>
     /// After the process exited, how long the output pipes may stay open with no progress at all before the
-    /// runner stops reading. This only happens when a detached descendant (outside the killable tree, e.g. an
-    /// ssh ControlPersist master) inherited the pipes; everything the process itself wrote is read first.
+    /// runner checks them: it stops reading only if they hold neither data nor their end, which happens when a
+    /// detached descendant (outside the killable tree, e.g. an ssh ControlPersist master) inherited them;
+    /// everything the process itself wrote is read first, however slow the readers are to run.
     /// </summary>
     internal static readonly TimeSpan DefaultDrainIdleTimeout = TimeSpan.FromSeconds(2);
 
@@ -107,7 +108,7 @@ public sealed class ProcessRunner : IProcessRunner
             }
 
             // The process is gone: read what it left in the pipes, then make sure nothing is still pending.
-            await DrainAsync(run, stdoutTask, stderrTask, readCts, programName);
+            await DrainAsync(run, stdoutTask, stderrTask, [process.StandardOutput.BaseStream, process.StandardError.BaseStream], readCts, programName);
             await readCts.CancelAsync();
             await stdinTask;
             finished = true;
@@ -298,6 +299,7 @@ public sealed class ProcessRunner : IProcessRunner
         RunState run,
         Task stdoutTask,
         Task stderrTask,
+        Stream[] pipes,
         CancellationTokenSource readCts,
         string programName)
     {
@@ -321,7 +323,9 @@ public sealed class ProcessRunner : IProcessRunner
                 break;
             }
 
-            if (!run.CallbackRunning && run.Progress == progressBefore)
+            // No progress may just mean the readers' threads have not run (a starved thread pool): stop
+            // only when the kernel says the pipes hold no data and no end, i.e. a descendant holds them open.
+            if (!run.CallbackRunning && run.Progress == progressBefore && !PipeState.AnythingPending(pipes))
             {
                 _logger.LogWarning(
                     "{Program} exited but its output stayed open with no data for {Timeout}; "
