@@ -23,6 +23,14 @@ internal sealed class AgentShell(AgentStateStore store, SshClient ssh, AgentProb
 
     private const string DiscardScript = "rm -f -- \"$1\"";
 
+    // A file of known length in one round trip: received under a temporary name, checked, put in place.
+    // A transfer cut short ends cat early, the size check fails and the partial file is removed.
+    private const string ReceiveAndCommitScript =
+        "set -e\nmkdir -p -- \"$(dirname -- \"$2\")\"\ncat > \"$1\"\n" +
+        "size=$(wc -c < \"$1\" | tr -d ' ')\n" +
+        "if [ \"$size\" != \"$3\" ]; then rm -f -- \"$1\"; echo \"albs: $size of $3 bytes arrived\" >&2; exit 3; fi\n" +
+        "mv -f -- \"$1\" \"$2\"";
+
     public async Task<ProcessResult> RunAsync(
         string agentName,
         IReadOnlyList<string> remoteArgv,
@@ -84,8 +92,27 @@ internal sealed class AgentShell(AgentStateStore store, SshClient ssh, AgentProb
 
     public async Task<long> UploadFileAsync(string agentName, string localPath, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(remotePath);
         await using var file = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        return await UploadAsync(agentName, file, remotePath, timeout, cancellationToken);
+        var length = file.Length;
+        var agent = await UsableAsync(agentName, cancellationToken);
+        var partial = $"{remotePath}.albs-part-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
+        long sent = 0;
+        var (result, failure) = await ssh.RunBinaryAsync(
+            agent,
+            PosixShell.Join(["sh", "-c", ReceiveAndCommitScript, "sh", partial, remotePath, length.ToString(System.Globalization.CultureInfo.InvariantCulture)]),
+            async (stdin, ct) => sent = await CopyAsync(file, stdin, ct),
+            readStandardOutput: null,
+            timeout,
+            cancellationToken);
+        await CheckAsync(agent, failure, cancellationToken);
+        if (result.ExitCode != 0 || result.TimedOut || sent != length)
+        {
+            await DiscardAsync(agentName, partial);
+            throw Transfer(agentName, $"upload to {remotePath} failed", result);
+        }
+
+        return sent;
     }
 
     public async Task<long> DownloadAsync(string agentName, string remotePath, Stream destination, TimeSpan? timeout = null, CancellationToken cancellationToken = default)

@@ -107,14 +107,19 @@ internal sealed class BuildDispatcher(
         var usable = await agents.ListUsableAsync(ct);
         var (byAgent, bySubmitter) = await store.RunningAsync(ct);
         var capacity = usable.Select(a => new AgentCapacity(a.Name, a.Arches, a.Slots, byAgent.GetValueOrDefault(a.Name), a.Load1 ?? 0)).ToList();
-        foreach (var assignment in BuildTaskScheduler.Assign(ready, capacity, bySubmitter))
+        var byName = usable.ToDictionary(a => a.Name, StringComparer.Ordinal);
+        var assignments = BuildTaskScheduler.Assign(ready, capacity, bySubmitter)
+            .Select(a => new TaskClaim(a.TaskId, a.Agent, byName[a.Agent].Slots))
+            .ToList();
+
+        // All of a round's claims in one transaction, then the tasks start: claiming does not wait
+        // behind the work of tasks started a moment before.
+        var claimed = (await store.ClaimAsync(assignments, owner, ct)).ToHashSet();
+        foreach (var assignment in assignments.Where(a => claimed.Contains(a.TaskId)))
         {
-            var agent = usable.Single(a => a.Name == assignment.Agent);
-            if (await store.ClaimAsync(assignment.TaskId, agent.Name, agent.Slots, owner, ct))
-            {
-                logger.LogInformation("Task {Task} started on agent {Agent} by {Owner}.", assignment.TaskId, agent.Name, owner);
-                running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, ct), CancellationToken.None);
-            }
+            var agent = byName[assignment.Agent];
+            logger.LogInformation("Task {Task} started on agent {Agent} by {Owner}.", assignment.TaskId, agent.Name, owner);
+            running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, ct), CancellationToken.None);
         }
     }
 

@@ -47,12 +47,19 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
     }
 
     /// <summary>
-    /// Starts a task on an agent if the task is still idle and the agent still has a free slot, counting
-    /// the tasks every host has started there. On PostgreSQL claims for one agent are serialised by an
-    /// advisory lock (SQLite serialises all writers anyway), so two hosts never fill the same slot.
+    /// Starts tasks on agents, in one transaction: each only if it is still idle and its agent still
+    /// has a free slot, counting the tasks every host has started there. On PostgreSQL the claims for
+    /// an agent are serialised by an advisory lock, taken in name order so two hosts never deadlock
+    /// (SQLite serialises all writers anyway); two hosts never fill the same slot.
     /// </summary>
-    public async Task<bool> ClaimAsync(long taskId, string agent, int slots, string owner, CancellationToken ct)
+    /// <returns>The tasks this host now runs.</returns>
+    public async Task<List<long>> ClaimAsync(IReadOnlyList<TaskClaim> claims, string owner, CancellationToken ct)
     {
+        if (claims.Count == 0)
+        {
+            return [];
+        }
+
         await using var db = await contexts.CreateDbContextAsync(ct);
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
@@ -60,29 +67,37 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             if (db.Database.IsNpgsql())
             {
-                var key = "albs-agent-slots:" + agent;
-                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({key}))", ct);
+                foreach (var agent in claims.Select(c => c.Agent).Distinct().Order(StringComparer.Ordinal))
+                {
+                    var key = "albs-agent-slots:" + agent;
+                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({key}))", ct);
+                }
             }
 
             var now = clock.GetUtcNow().UtcDateTime;
             var expires = now + Lease;
-            var rows = await db.Database.ExecuteSqlAsync(
-                $"""
-                UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {agent}, lease_owner = {owner},
-                       lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
-                 WHERE id = {taskId} AND status = {BuildStatus.Idle}
-                   AND (SELECT COUNT(*) FROM builds_tasks busy WHERE busy.agent_name = {agent} AND busy.status = {BuildStatus.Started}) < {slots}
-                """,
-                ct);
-            if (rows == 1)
+            var claimed = new List<long>();
+            foreach (var claim in claims)
             {
-                await db.Database.ExecuteSqlAsync(
-                    $"UPDATE builds_builds SET status = {BuildStatus.Running} WHERE id = (SELECT build_id FROM builds_tasks WHERE id = {taskId}) AND status = {BuildStatus.Idle}",
+                var rows = await db.Database.ExecuteSqlAsync(
+                    $"""
+                    UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {claim.Agent}, lease_owner = {owner},
+                           lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
+                     WHERE id = {claim.TaskId} AND status = {BuildStatus.Idle}
+                       AND (SELECT COUNT(*) FROM builds_tasks busy WHERE busy.agent_name = {claim.Agent} AND busy.status = {BuildStatus.Started}) < {claim.Slots}
+                    """,
                     ct);
+                if (rows == 1)
+                {
+                    claimed.Add(claim.TaskId);
+                    await db.Database.ExecuteSqlAsync(
+                        $"UPDATE builds_builds SET status = {BuildStatus.Running} WHERE id = (SELECT build_id FROM builds_tasks WHERE id = {claim.TaskId}) AND status = {BuildStatus.Idle}",
+                        ct);
+                }
             }
 
             await transaction.CommitAsync(ct);
-            return rows == 1;
+            return claimed;
         });
     }
 
@@ -239,6 +254,9 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Excluded).SetProperty(t => t.Error, reason).SetProperty(t => t.FinishedAt, now), ct);
     }
 }
+
+/// <summary>A task to start on an agent with this many slots.</summary>
+internal sealed record TaskClaim(long TaskId, string Agent, int Slots);
 
 /// <summary>An attempt whose server stopped: the agent may still hold its work directory and processes.</summary>
 internal sealed record AbandonedAttempt(long TaskId, long BuildId, string? Agent, int Attempt);

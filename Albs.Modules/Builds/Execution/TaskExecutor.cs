@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Lookaside;
@@ -54,8 +55,9 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
             tar -xf lookaside.tar -C "$sources"
         fi
         echo "albs: building SRPM from $spec"
-        exec rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
-        """;
+        rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
+
+        """ + PackScript;
 
     private const string RebuildScript = """
         set -eu
@@ -63,7 +65,15 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         cd "$work"
         cut -d' ' -f5 /proc/$$/stat > pgid
         mkdir -p out rpmbuild
-        exec rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+        rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+
+        """ + PackScript;
+
+    // The end of both build scripts (in the work directory, after rpmbuild succeeded): the results'
+    // sha256 as the agent computes them, and one tar of the list and the packages, fetched in one transfer.
+    private const string PackScript = """
+        find out -type f -name '*.rpm' -exec sha256sum -- {} + > SHA256SUMS
+        { printf 'SHA256SUMS\0'; find out -type f -name '*.rpm' -print0; } | tar --null -T - -cf results.tar
         """;
 
     // sshd starts each command in a session of its own: killing that process group stops the
@@ -74,12 +84,6 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         kill -15 "-$pgid" 2>/dev/null || exit 0
         sleep 2
         kill -9 "-$pgid" 2>/dev/null || true
-        """;
-
-    private const string ListScript = """
-        set -eu
-        cd "$1"
-        find out -type f -name '*.rpm' -exec sha256sum -- {} +
         """;
 
     public async Task<TaskOutcome> BuildSrpmAsync(TaskWork work, TaskLog log, CancellationToken ct)
@@ -181,33 +185,58 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         return new TaskOutcome(true, null, [new StoredArtifact(name, "srpm", size, sha, info.Nevra, null)], info);
     }
 
-    /// <summary>Lists the agent's results with their sha256, downloads each and stores it if the hash matches.</summary>
+    /// <summary>
+    /// Fetches the results the build script packed (one transfer), checks every file against the sha256
+    /// the agent computed, stores each content-addressed and reads its header. Anything unexpected in
+    /// the tar (a link, a path, a file not in the list) fails the task.
+    /// </summary>
     private async Task<List<StoredArtifact>> CollectAsync(TaskWork work, string local, CancellationToken ct)
     {
-        var listing = new List<string>();
-        var result = await shell.RunScriptAsync(work.Agent, ListScript, [RemoteWork(work)], line =>
+        var tar = Path.Combine(local, "results.tar");
+        await shell.DownloadFileAsync(work.Agent, $"{RemoteWork(work)}/results.tar", tar, cancellationToken: ct);
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? sums = null;
+        await using (var reader = new TarReader(File.OpenRead(tar)))
         {
-            listing.Add(line.Text);
-            return ValueTask.CompletedTask;
-        }, TimeSpan.FromMinutes(5), ct);
-        if (!result.Succeeded)
+            while (await reader.GetNextEntryAsync(cancellationToken: ct) is { } entry)
+            {
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                {
+                    throw new InvalidDataException($"the agent's results hold '{entry.Name}', which is not a regular file");
+                }
+
+                if (entry.Name == "SHA256SUMS")
+                {
+                    using var text = new StreamReader(entry.DataStream ?? Stream.Null);
+                    sums = await text.ReadToEndAsync(ct);
+                    continue;
+                }
+
+                var name = Path.GetFileName(entry.Name);
+                if (!entry.Name.StartsWith("out/", StringComparison.Ordinal) || !ArtifactNames.IsSafe(name) || files.ContainsKey(name))
+                {
+                    throw new InvalidDataException($"the agent reported an unsafe or repeated file name '{entry.Name}'");
+                }
+
+                files[name] = Path.Combine(local, "results-" + name);
+                await entry.ExtractToFileAsync(files[name], overwrite: false, ct);
+            }
+        }
+
+        var listed = (sums ?? throw new InvalidDataException("the agent's results have no SHA256SUMS"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Length > 66 ? (Sha: line[..64], Name: Path.GetFileName(line[66..])) : throw new InvalidDataException($"bad SHA256SUMS line '{line}'"))
+            .ToList();
+        if (!listed.Select(l => l.Name).Order(StringComparer.Ordinal).SequenceEqual(files.Keys.Order(StringComparer.Ordinal)))
         {
-            throw new InvalidOperationException("could not list the task's results on the agent");
+            throw new InvalidDataException("the agent's results do not match their SHA256SUMS");
         }
 
         var artifacts = new List<StoredArtifact>();
-        foreach (var line in listing.Where(l => l.Length > 66))
+        foreach (var (sha, name) in listed)
         {
-            var (sha, remotePath) = (line[..64], line[66..]);
-            var name = Path.GetFileName(remotePath);
-            if (!ArtifactNames.IsSafe(name))
-            {
-                throw new InvalidDataException($"the agent reported an unsafe file name '{name}'");
-            }
-
-            var file = Path.Combine(local, name);
-            var size = await shell.DownloadFileAsync(work.Agent, $"{RemoteWork(work)}/{remotePath}", file, cancellationToken: ct);
-            await store.AddAsync(file, sha, ct);
+            var size = new FileInfo(files[name]).Length;
+            await store.AddAsync(files[name], sha, ct);
             var info = await rpm.ReadAsync(store.PathOf(sha), ct);
             artifacts.Add(new StoredArtifact(name, info.Arch == BuildPlanner.SrcArch ? "srpm" : "rpm", size, sha, info.Nevra, info.SourceRpm));
         }
