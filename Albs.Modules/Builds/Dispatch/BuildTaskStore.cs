@@ -215,17 +215,18 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var tasks = db.Set<BuildTask>();
-        int changed;
-        do
+        var srpmBroken = tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(s => s.Id == t.SrpmTaskId && Broken.Contains(s.Status)));
+        var previousBroken = tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(a => a.Id == t.AfterTaskId && Broken.Contains(a.Status)));
+
+        // Read first, write only when there is something to change: a write waits for the database's
+        // write lock (on SQLite, behind every submission), a read does not.
+        while (await srpmBroken.AnyAsync(ct) || await previousBroken.AnyAsync(ct))
         {
-            changed = await tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(s => s.Id == t.SrpmTaskId && Broken.Contains(s.Status)))
-                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
-                    .SetProperty(t => t.Error, "the SRPM task of this source failed"), ct);
-            changed += await tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(a => a.Id == t.AfterTaskId && Broken.Contains(a.Status)))
-                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
-                    .SetProperty(t => t.Error, "the previous source's task on this arch did not complete"), ct);
+            await srpmBroken.ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
+                .SetProperty(t => t.Error, "the SRPM task of this source failed"), ct);
+            await previousBroken.ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
+                .SetProperty(t => t.Error, "the previous source's task on this arch did not complete"), ct);
         }
-        while (changed > 0);
 
         var open = new[] { BuildStatus.Idle, BuildStatus.Started };
         var finished = await db.Set<Build>()
