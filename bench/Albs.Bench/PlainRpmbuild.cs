@@ -14,8 +14,9 @@ internal sealed record PlainRun(double Seconds, double SrpmSeconds, double Rebui
 /// </summary>
 internal sealed class PlainRpmbuild(SshAgentServer agent, DirectSsh ssh, string sourceTar, IReadOnlyList<string> defines)
 {
-    // Copies of TaskExecutor's SrpmScript and RebuildScript (private there); CheckAgainst compares
-    // them with what the executor really sent, so a change there cannot silently skew the baseline.
+    // Copies of TaskExecutor's SrpmScript and RebuildScript (private there) up to rpmbuild, without
+    // the packing of results that follows in the executor's; MatchesRecorded compares them with what
+    // the executor really sent, so a change there cannot silently skew the baseline.
     public const string SrpmScript = """
         set -eu
         work=$1; shift
@@ -27,8 +28,12 @@ internal sealed class PlainRpmbuild(SshAgentServer agent, DirectSsh ssh, string 
         elif ls src/*.spec >/dev/null 2>&1; then spec=$(ls src/*.spec | head -n 1); sources=src
         else echo "albs: no spec file at the top level or in SPECS/" >&2; exit 2; fi
         mkdir -p "$sources"
+        if [ -f lookaside.tar ]; then
+            if [ -L "$sources" ]; then echo "albs: $sources is a symbolic link" >&2; exit 2; fi
+            tar -xf lookaside.tar -C "$sources"
+        fi
         echo "albs: building SRPM from $spec"
-        exec rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
+        rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
         """;
 
     public const string RebuildScript = """
@@ -37,7 +42,7 @@ internal sealed class PlainRpmbuild(SshAgentServer agent, DirectSsh ssh, string 
         cd "$work"
         cut -d' ' -f5 /proc/$$/stat > pgid
         mkdir -p out rpmbuild
-        exec rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+        rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
         """;
 
     private int runs;
@@ -81,8 +86,9 @@ internal sealed class PlainRpmbuild(SshAgentServer agent, DirectSsh ssh, string 
     {
         static string Flat(string s) => s.Replace('\n', ' ');
         var sent = commands.Where(c => c.Kind is "rpmbuild -bs" or "rpmbuild --rebuild").Select(c => c.Text).ToList();
-        var srpm = Flat(PosixShell.Join(["sh", "-c", SrpmScript, "sh"])) + " ";
-        var rebuild = Flat(PosixShell.Join(["sh", "-c", RebuildScript, "sh"])) + " ";
+        // The executor's scripts go on after rpmbuild: compare the quoted text without its closing quote.
+        var srpm = Flat(PosixShell.Join(["sh", "-c", SrpmScript]))[..^1];
+        var rebuild = Flat(PosixShell.Join(["sh", "-c", RebuildScript]))[..^1];
         var tail = Flat(PosixShell.Join(defines));
         return sent.Any(c => c.StartsWith(srpm, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal))
             && sent.Any(c => c.StartsWith(rebuild, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal));
