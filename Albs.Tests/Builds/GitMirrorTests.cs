@@ -56,8 +56,32 @@ public sealed class GitMirrorTests : IAsyncLifetime
         Directory.EnumerateDirectories(Path.Combine(root, "data", "git")).Should().ContainSingle("the clone was moved into place whole");
     }
 
-    private GitMirror Mirror(IProcessRunner runner) =>
-        new(runner, new DataDirectory(Path.Combine(root, "data")), Options.Create(new BuildSourceOptions { AllowFileUrls = true }));
+    [Fact]
+    public async Task Two_hosts_sharing_the_data_directory_clone_and_fetch_the_same_mirror_at_once()
+    {
+        var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
+        for (var round = 0; round < 3; round++)
+        {
+            var data = Path.Combine(root, $"shared-{round}");
+            var hosts = new[] { Mirror(new ProcessRunner(), data), Mirror(new ProcessRunner(), data) };
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+                hosts[i % 2].ExportAsync(repo.Url, first, Path.Combine(root, $"r{round}-{i}", "source.tar"), CancellationToken.None)));
+
+            // A commit neither mirror has: both fetch into the shared mirror at once.
+            var later = await repo.CommitAsync($"later {round}", ("pkg.spec", $"Version: {round + 2}\n"));
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+                hosts[i % 2].ExportAsync(repo.Url, later, Path.Combine(root, $"l{round}-{i}", "source.tar"), CancellationToken.None)));
+            foreach (var i in Enumerable.Range(0, 4))
+            {
+                (await EntriesAsync(Path.Combine(root, $"l{round}-{i}", "source.tar")))["pkg.spec"].Should().Be($"Version: {round + 2}\n");
+            }
+
+            Directory.EnumerateDirectories(Path.Combine(data, "git")).Should().ContainSingle("the losing clone was discarded");
+        }
+    }
+
+    private GitMirror Mirror(IProcessRunner runner, string? data = null) =>
+        new(runner, new DataDirectory(data ?? Path.Combine(root, "data")), Options.Create(new BuildSourceOptions { AllowFileUrls = true }));
 
     private static async Task<Dictionary<string, string>> EntriesAsync(string tar)
     {

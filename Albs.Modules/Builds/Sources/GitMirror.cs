@@ -36,7 +36,10 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
         await GitAsync(mirror, ["archive", "--format=tar", "-o", tarPath, commit], ct);
     }
 
-    /// <summary>Clones or fetches until the mirror holds the commit; one writer per repository.</summary>
+    /// <summary>
+    /// Clones or fetches until the mirror holds the commit: one writer per repository in this process;
+    /// hosts sharing the data directory may race, and the loser uses the winner's clone or fetch.
+    /// </summary>
     private async Task UpdateAsync(string key, string mirror, string url, string commit, CancellationToken ct)
     {
         var gate = locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
@@ -53,6 +56,10 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
                     await GitAsync(null, ["clone", "--mirror", "--quiet", "--", url, partial], ct);
                     Directory.Move(partial, mirror);
                 }
+                catch (IOException) when (Directory.Exists(mirror))
+                {
+                    // Another host sharing the data directory moved its clone in first: use that one.
+                }
                 finally
                 {
                     if (Directory.Exists(partial))
@@ -63,7 +70,19 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
             }
             else if (!await HasCommitAsync(mirror, commit, ct))
             {
-                await GitAsync(mirror, ["fetch", "--quiet", "--prune", "--", url, "+refs/*:refs/*"], ct);
+                try
+                {
+                    await GitAsync(mirror, ["fetch", "--quiet", "--prune", "--", url, "+refs/*:refs/*"], ct);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Another host may have fetched into the shared mirror at the same time (git's ref
+                    // locks refuse the second fetch); if it fetched what this one needed, all is well.
+                    if (!await HasCommitAsync(mirror, commit, ct))
+                    {
+                        throw;
+                    }
+                }
             }
 
             if (!await HasCommitAsync(mirror, commit, ct))
