@@ -13,6 +13,7 @@ namespace Albs.Tests.Builds;
 public abstract class BuildAgentTest : IAsyncLifetime, IDisposable
 {
     private readonly TestDatabase database = TestDatabase.Sqlite();
+    private bool disposed;
 
     internal TestDatabase Database => database;
 
@@ -46,8 +47,10 @@ public abstract class BuildAgentTest : IAsyncLifetime, IDisposable
 
     protected virtual void Dispose(bool disposing)
     {
-        if (disposing)
+        // xunit disposes the class after DisposeAsync did: once is enough.
+        if (disposing && !disposed)
         {
+            disposed = true;
             App?.Dispose();
             Hello?.Dispose();
             database.Dispose();

@@ -74,7 +74,8 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
     /// <summary>Closes every master connection of this host (at shutdown).</summary>
     public async Task CloseAllAsync()
     {
-        if (runtime.HasControlDirectory)
+        // The directory may be gone already (removed at an earlier shutdown of this runtime).
+        if (runtime.HasControlDirectory && Directory.Exists(runtime.ControlDirectory))
         {
             foreach (var socket in Directory.EnumerateFiles(runtime.ControlDirectory).Where(f => Path.GetExtension(f).Length == 0))
             {
