@@ -172,43 +172,58 @@ internal sealed class BuildDispatcher(
         var mock = JsonSerializer.Deserialize<MockOptionsRequest>(build.MockOptions, JsonSerializerOptions.Web) ?? new MockOptionsRequest();
         var options = new RpmBuildOptions(mock.With ?? [], mock.Without ?? [], mock.Defines ?? new Dictionary<string, string>());
         var work = new TaskWork(build.Id, task.Id, task.Attempt, agent.Name, agent.WorkDirectory, platform, task.Arch, source.Kind, source.Url, source.CommitId, options);
-
-        await using var log = new TaskLog(LogFiles.PathOf(data, build.Id, task.Id, task.Attempt), logSignals);
-        await log.InfoAsync($"task {task.Id} ({task.Platform} {task.Arch}) attempt {task.Attempt} on agent {agent.Name}");
-        TaskOutcome outcome;
         try
         {
-            if (task.SrpmTaskId is null)
+            await using var log = new TaskLog(LogFiles.PathOf(data, build.Id, task.Id, task.Attempt), logSignals);
+            await log.InfoAsync($"task {task.Id} ({task.Platform} {task.Arch}) attempt {task.Attempt} on agent {agent.Name}");
+            TaskOutcome outcome;
+            try
             {
-                outcome = await executor.BuildSrpmAsync(work, log, ct);
+                if (task.SrpmTaskId is null)
+                {
+                    outcome = await executor.BuildSrpmAsync(work, log, ct);
+                }
+                else
+                {
+                    var srpm = await db.Set<BuildArtifact>().AsNoTracking().SingleAsync(a => a.TaskId == task.SrpmTaskId && a.Type == "srpm", ct);
+                    outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), log, ct);
+                }
             }
-            else
+            catch (AgentUnreachableException ex)
             {
-                var srpm = await db.Set<BuildArtifact>().AsNoTracking().SingleAsync(a => a.TaskId == task.SrpmTaskId && a.Type == "srpm", ct);
-                outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), log, ct);
+                await log.InfoAsync($"agent {agent.Name} became unreachable ({ex.Message}); the task goes back to the queue");
+                throw;
             }
-        }
-        catch (AgentUnreachableException ex)
-        {
-            await log.InfoAsync($"agent {agent.Name} became unreachable ({ex.Message}); the task goes back to the queue");
-            throw;
-        }
 
-        if (outcome.Succeeded)
-        {
-            outcome = outcome with { Artifacts = [.. outcome.Artifacts, await StoreConfigAsync(work, log, ct)] };
-        }
+            if (outcome.Succeeded)
+            {
+                outcome = outcome with { Artifacts = [.. outcome.Artifacts, await StoreConfigAsync(work, log, ct)] };
+            }
 
-        await log.InfoAsync(outcome.Succeeded ? "task completed" : $"task failed: {outcome.Error}");
-        if (!await store.FinishAsync(task.Id, owner, outcome.Succeeded ? BuildStatus.Completed : BuildStatus.Failed, outcome.Error, outcome.Artifacts, ct))
-        {
-            logger.LogWarning("Task {Task} finished after losing its lease; its result was discarded.", task.Id);
-            return;
-        }
+            await log.InfoAsync(outcome.Succeeded ? "task completed" : $"task failed: {outcome.Error}");
+            if (!await store.FinishAsync(task.Id, owner, outcome.Succeeded ? BuildStatus.Completed : BuildStatus.Failed, outcome.Error, outcome.Artifacts, ct))
+            {
+                logger.LogWarning("Task {Task} finished after losing its lease; its result was discarded.", task.Id);
+                return;
+            }
 
-        if (outcome.Srpm is { } header)
+            if (outcome.Srpm is { } header)
+            {
+                await ExcludeArchesAsync(db, task, header, platform, ct);
+            }
+
+            // What follows from the outcome (ready tasks, the build's status) before the clean-up.
+            await store.SettleAsync(ct);
+            signal.Notify();
+        }
+        finally
         {
-            await ExcludeArchesAsync(db, task, header, platform, ct);
+            // After the outcome is recorded (or the attempt failed): the agent's work directory goes,
+            // off the path to the result. A cancelled attempt was cleaned up by the executor already.
+            if (!ct.IsCancellationRequested)
+            {
+                await executor.RemoveRemoteAsync(work);
+            }
         }
     }
 

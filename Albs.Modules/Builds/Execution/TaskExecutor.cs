@@ -282,22 +282,41 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         }
     }
 
+    /// <summary>
+    /// After an attempt: removes the server-side scratch directory, and when the attempt was cancelled
+    /// kills its process group on the agent and removes its work directory there at once. A normal end
+    /// leaves the agent's directory to <see cref="RemoveRemoteAsync"/>, called after the outcome is
+    /// recorded so the clean-up does not delay it.
+    /// </summary>
     private async Task CleanUpAsync(TaskWork work, string local, string remote, bool killRemote)
     {
         Directory.Delete(local, recursive: true);
-        try
+        if (killRemote)
         {
             // Only when cancelled: after a normal end the group is gone and its id may be reused.
-            if (killRemote)
+            try
             {
                 await shell.RunScriptAsync(work.Agent, KillScript, [remote], timeout: TimeSpan.FromMinutes(1));
             }
+            catch (Exception ex) when (ex is AgentUnreachableException or AgentHostKeyMismatchException)
+            {
+                // The agent is gone, and the build with it.
+            }
 
-            await shell.RunAsync(work.Agent, ["rm", "-rf", "--", remote], timeout: TimeSpan.FromMinutes(2));
+            await RemoveRemoteAsync(work);
+        }
+    }
+
+    /// <summary>Removes the attempt's work directory on its agent (best effort: an unreachable agent keeps it).</summary>
+    public async Task RemoveRemoteAsync(TaskWork work)
+    {
+        try
+        {
+            await shell.RunAsync(work.Agent, ["rm", "-rf", "--", RemoteWork(work)], timeout: TimeSpan.FromMinutes(2));
         }
         catch (Exception ex) when (ex is AgentUnreachableException or AgentHostKeyMismatchException)
         {
-            // The agent is gone; its work directory goes with it or with the next clean-up.
+            // The agent is gone; its work directory goes with it.
         }
     }
 }
