@@ -66,28 +66,29 @@ internal static class LiveLog
         while (!ct.IsCancellationRequested)
         {
             var next = signals.Next(path);
-
-            // Whether the attempt is over is read before the file: every line is written before the
-            // task's end is recorded, so what is read after seeing "ended" is the whole log.
-            var current = await state();
-            var ended = current is null || !current.IsLive(attempt);
-            var sent = await reader.SendAsync(body, final: ended, ct);
-            if (ended)
-            {
-                await body.WriteAsync($"event: end\ndata: {current?.Status ?? "unknown"}\n\n");
-                await body.FlushAsync(ct);
-                return;
-            }
-
-            if (sent > 0)
+            if (await reader.SendAsync(body, final: false, ct) > 0)
             {
                 quietSince = DateTime.UtcNow;
             }
-            else if (DateTime.UtcNow - quietSince > KeepAlive)
+            else
             {
-                await body.WriteAsync(": keep-alive\n\n");
-                await body.FlushAsync(ct);
-                quietSince = DateTime.UtcNow;
+                // Nothing new: has the attempt ended? (Asked only when idle, not per line.) Every line is
+                // written before the task's end is recorded, so a read after seeing "ended" gets the rest.
+                var current = await state();
+                if (current is null || !current.IsLive(attempt))
+                {
+                    await reader.SendAsync(body, final: true, ct);
+                    await body.WriteAsync($"event: end\ndata: {current?.Status ?? "unknown"}\n\n");
+                    await body.FlushAsync(ct);
+                    return;
+                }
+
+                if (DateTime.UtcNow - quietSince > KeepAlive)
+                {
+                    await body.WriteAsync(": keep-alive\n\n");
+                    await body.FlushAsync(ct);
+                    quietSince = DateTime.UtcNow;
+                }
             }
 
             await Task.WhenAny(next, Task.Delay(Poll, ct));
