@@ -117,7 +117,7 @@ internal static class OverheadBenchmark
         var commands = AgentCommands.Read([("traced", traced)]);
         if (!plain.MatchesRecorded(commands))
         {
-            result.Notes.Add("WARNING: the executor's rpmbuild scripts or defines differ from the baseline's copies (bench/Albs.Bench/PlainRpmbuild.cs)");
+            result.Notes.Add("WARNING: the executor did not send the build scripts and defines the baseline runs (bench/Albs.Bench/PlainRpmbuild.cs)");
         }
 
         var segments = new Dictionary<string, List<double>>(StringComparer.Ordinal);

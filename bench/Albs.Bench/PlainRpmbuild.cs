@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Albs.Modules.Builds.Execution;
 using Albs.Modules.Common.Processes;
 using Albs.Tests.Support;
 
@@ -14,36 +15,11 @@ internal sealed record PlainRun(double Seconds, double SrpmSeconds, double Rebui
 /// </summary>
 internal sealed class PlainRpmbuild(SshAgentServer agent, DirectSsh ssh, string sourceTar, IReadOnlyList<string> defines)
 {
-    // Copies of TaskExecutor's SrpmScript and RebuildScript (private there) up to rpmbuild, without
-    // the packing of results that follows in the executor's; MatchesRecorded compares them with what
-    // the executor really sent, so a change there cannot silently skew the baseline.
-    public const string SrpmScript = """
-        set -eu
-        work=$1; shift
-        cd "$work"
-        cut -d' ' -f5 /proc/$$/stat > pgid
-        mkdir -p src out rpmbuild
-        tar -xf source.tar -C src
-        if ls src/SPECS/*.spec >/dev/null 2>&1; then spec=$(ls src/SPECS/*.spec | head -n 1); sources=src/SOURCES
-        elif ls src/*.spec >/dev/null 2>&1; then spec=$(ls src/*.spec | head -n 1); sources=src
-        else echo "albs: no spec file at the top level or in SPECS/" >&2; exit 2; fi
-        mkdir -p "$sources"
-        if [ -f lookaside.tar ]; then
-            if [ -L "$sources" ]; then echo "albs: $sources is a symbolic link" >&2; exit 2; fi
-            tar -xf lookaside.tar -C "$sources"
-        fi
-        echo "albs: building SRPM from $spec"
-        rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
-        """;
+    // The executor's own build scripts up to rpmbuild, without the packing of results that follows
+    // in its tasks; MatchesRecorded checks that the executor really sent them.
+    public const string SrpmScript = TaskExecutor.SrpmBuildScript;
 
-    public const string RebuildScript = """
-        set -eu
-        work=$1; target=$2; shift 2
-        cd "$work"
-        cut -d' ' -f5 /proc/$$/stat > pgid
-        mkdir -p out rpmbuild
-        rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
-        """;
+    public const string RebuildScript = TaskExecutor.RebuildBuildScript;
 
     private int runs;
 

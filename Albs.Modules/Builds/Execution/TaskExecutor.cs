@@ -38,8 +38,9 @@ internal sealed record TaskOutcome(bool Succeeded, string? Error, IReadOnlyList<
 /// </summary>
 internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSources lookaside, ContentStore store, RpmHeader rpm, IMockConfigBuilder mockConfig, DataDirectory data)
 {
-    // Constant scripts; every value reaches them as a quoted positional argument.
-    private const string SrpmScript = """
+    // Constant scripts; every value reaches them as a quoted positional argument. The build parts
+    // are internal for the overhead benchmark, whose plain-rpmbuild baseline runs them without packing.
+    internal const string SrpmBuildScript = """
         set -eu
         work=$1; shift
         cd "$work"
@@ -56,18 +57,20 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         fi
         echo "albs: building SRPM from $spec"
         rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
+        """;
 
-        """ + PackScript;
-
-    private const string RebuildScript = """
+    internal const string RebuildBuildScript = """
         set -eu
         work=$1; target=$2; shift 2
         cd "$work"
         cut -d' ' -f5 /proc/$$/stat > pgid
         mkdir -p out rpmbuild
         rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+        """;
 
-        """ + PackScript;
+    private const string SrpmScript = SrpmBuildScript + "\n" + PackScript;
+
+    private const string RebuildScript = RebuildBuildScript + "\n" + PackScript;
 
     // The end of both build scripts (in the work directory, after rpmbuild succeeded): the results'
     // sha256 as the agent computes them, and one tar of the list and the packages, fetched in one transfer.
