@@ -26,13 +26,16 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public int Id => process.Id;
 
     /// <summary>The host's console output so far (for failure messages).</summary>
-    public string Output
+    public string Output => string.Join('\n', Lines.TakeLast(60));
+
+    /// <summary>Every line the host wrote so far (standard output and error).</summary>
+    public IReadOnlyList<string> Lines
     {
         get
         {
             lock (output)
             {
-                return string.Join('\n', output.TakeLast(60));
+                return [.. output];
             }
         }
     }
@@ -129,7 +132,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
         await process.WaitForExitAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGTERM, as a service manager stops the host; returns its exit code (killed after 30 s).</summary>
+    public async Task<int> StopAsync()
     {
         if (!process.HasExited)
         {
@@ -142,9 +146,16 @@ internal sealed partial class HostProcess : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
             }
         }
 
+        return process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         process.Dispose();
     }
 
