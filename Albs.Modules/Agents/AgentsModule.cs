@@ -1,3 +1,4 @@
+using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Agents.Endpoints;
 using Albs.Modules.Agents.Health;
@@ -18,6 +19,7 @@ public static class AgentsModule
 {
     public static IServiceCollection AddAgentsModule(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddPermissions(AgentPermissions.All);
         services.AddOptions<AgentsOptions>().Bind(configuration.GetSection(AgentsOptions.SectionName));
         services.AddSingleton<SshRuntime>();
         services.AddSingleton<SshClient>();

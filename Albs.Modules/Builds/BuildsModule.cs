@@ -1,3 +1,5 @@
+using Albs.Modules.Identity.Contracts;
+using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Execution;
@@ -22,6 +24,7 @@ public static class BuildsModule
 {
     public static IServiceCollection AddBuildsModule(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddPermissions(BuildPermissions.All);
         services.AddOptions<BuildSourceOptions>().Bind(configuration.GetSection(BuildSourceOptions.SectionName))
             .Validate(o => LookasideUrlTemplate.Validate(o.LookasideUrl) is null, "Builds:LookasideUrl must be an absolute http(s) URL containing {hash} and no placeholders but {name}, {filename}, {hashtype}, {hash}.")
             .Validate(o => o.LookasideTimeout > TimeSpan.Zero && o.LookasideMaxFileSize > 0, "Builds:LookasideTimeout and Builds:LookasideMaxFileSize must be positive.")

@@ -65,7 +65,9 @@ public static class IdentityModule
         });
 
         services.AddAuthorizationBuilder()
-            .AddPolicy(AlbsPolicies.Superuser, p => p.RequireAuthenticatedUser().RequireClaim(AlbsClaimTypes.Superuser, "true"));
+            .AddPolicy(AlbsPolicies.Superuser, p => p.RequireAuthenticatedUser().RequireClaim(AlbsClaimTypes.Superuser, "true"))
+            .AddPolicy(AlbsPolicies.SignedIn, p => p.RequireAuthenticatedUser());
+        services.AddPermissions(IdentityPermissions.All);
 
         services.AddScoped<ApiTokenService>();
         services.AddScoped<IAccountSignIn, AccountSignIn>();

@@ -1,3 +1,4 @@
+using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Platforms.Catalog;
 using Albs.Modules.Platforms.Contracts;
 using Albs.Modules.Platforms.Endpoints;
@@ -17,6 +18,7 @@ public static class PlatformsModule
 {
     public static IServiceCollection AddPlatformsModule(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddPermissions(PlatformPermissions.All);
         services.AddOptions<PlatformsOptions>().Bind(configuration.GetSection(PlatformsOptions.SectionName));
         services.AddSingleton<PlatformStore>();
         services.AddSingleton<IPlatformCatalog>(sp => sp.GetRequiredService<PlatformStore>());

@@ -16,10 +16,10 @@ internal static class AgentEndpoints
         var group = endpoints.MapGroup("/api/v1/agents").WithTags("Agents");
         group.MapGet("/", ListAsync).AllowAnonymous().WithName("ListAgents");
         group.MapGet("/{name}", GetAsync).AllowAnonymous().WithName("GetAgent");
-        group.MapPost("/", RegisterAsync).RequireAuthorization(AlbsPolicies.Superuser).WithName("RegisterAgent")
+        group.MapPost("/", RegisterAsync).RequirePermission(AgentPermissions.Manage).WithName("RegisterAgent")
             .WithSummary("Registers an agent; without hostKey, answers 409 with the scanned host keys to confirm.");
-        group.MapPut("/{name}", UpdateAsync).RequireAuthorization(AlbsPolicies.Superuser).WithName("UpdateAgent");
-        group.MapDelete("/{name}", DeleteAsync).RequireAuthorization(AlbsPolicies.Superuser).WithName("DeleteAgent");
+        group.MapPut("/{name}", UpdateAsync).RequirePermission(AgentPermissions.Manage).WithName("UpdateAgent");
+        group.MapDelete("/{name}", DeleteAsync).RequirePermission(AgentPermissions.Manage).WithName("DeleteAgent");
     }
 
     private static async Task<Ok<IReadOnlyList<AgentResponse>>> ListAsync(AgentRegistry registry, CancellationToken ct) =>

@@ -16,8 +16,8 @@ internal static class PlatformEndpoints
         var group = endpoints.MapGroup("/api/v1/platforms").WithTags("Platforms");
         group.MapGet("/", ListAsync).AllowAnonymous().WithName("ListPlatforms").WithSummary("Every platform, active or not, ordered by name.");
         group.MapGet("/{name}", GetAsync).AllowAnonymous().WithName("GetPlatform").WithSummary("One platform (name ignoring case).");
-        group.MapPost("/", CreateAsync).RequireAuthorization(AlbsPolicies.Superuser).WithName("CreatePlatform");
-        group.MapPut("/{name}", ReplaceAsync).RequireAuthorization(AlbsPolicies.Superuser).WithName("ReplacePlatform")
+        group.MapPost("/", CreateAsync).RequirePermission(PlatformPermissions.Manage).WithName("CreatePlatform");
+        group.MapPut("/{name}", ReplaceAsync).RequirePermission(PlatformPermissions.Manage).WithName("ReplacePlatform")
             .WithSummary("Replaces the whole definition; omitted fields take their defaults; the name cannot change.");
     }
 
