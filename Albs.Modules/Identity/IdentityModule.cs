@@ -1,10 +1,10 @@
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Identity.Access;
 using Albs.Modules.Identity.Audit;
-using Albs.Modules.Identity.Teams;
 using Albs.Modules.Identity.Bootstrap;
 using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Identity.Endpoints;
+using Albs.Modules.Identity.Teams;
 using Albs.Modules.Identity.Tokens;
 using Albs.Modules.Identity.Users;
 using Microsoft.AspNetCore.Authentication;
