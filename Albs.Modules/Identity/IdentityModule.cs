@@ -2,6 +2,7 @@ using Albs.Modules.Common.Persistence;
 using Albs.Modules.Identity.Bootstrap;
 using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Identity.Endpoints;
+using Albs.Modules.Identity.External;
 using Albs.Modules.Identity.Tokens;
 using Albs.Modules.Identity.Users;
 using Microsoft.AspNetCore.Authentication;
@@ -72,6 +73,7 @@ public static class IdentityModule
         services.AddScoped<ApiTokenService>();
         services.AddScoped<IAccountSignIn, AccountSignIn>();
         services.AddHostedService<BootstrapAdminSeeder>();
+        services.AddExternalLogins(configuration);
         return services;
     }
 
@@ -79,6 +81,7 @@ public static class IdentityModule
     {
         MeEndpoint.Map(endpoints);
         TokenEndpoints.Map(endpoints);
+        ExternalLoginEndpoints.Map(endpoints);
         return endpoints;
     }
 
