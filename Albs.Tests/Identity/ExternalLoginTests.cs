@@ -62,6 +62,10 @@ public sealed class ExternalLoginTests : IAsyncLifetime, IDisposable
         user!.Id.Should().Be(me.Id);
         (await users.HasPasswordAsync(user)).Should().BeFalse();
         user.EmailConfirmed.Should().BeFalse("the provider's e-mail is contact information, not a verified address");
+
+        var audit = await app.AdminClient().GetFromJsonAsync<AuditListResponse>("/api/v1/audit?objectType=user&objectId=octo");
+        audit!.Items.Select(e => (e.Action, e.Actor)).Should().BeEquivalentTo([("user.external-login.link", "system"), ("user.create", "system")]);
+        audit.Items.Single(e => e.Action == "user.external-login.link").Details.Should().Contain("\"providerKey\":\"1001\"").And.Contain("Octo Cat");
     }
 
     [Fact]
@@ -102,6 +106,11 @@ public sealed class ExternalLoginTests : IAsyncLifetime, IDisposable
             (await users.GetLoginsAsync(alice!)).Should().ContainSingle(l => l.LoginProvider == "GitHub" && l.ProviderKey == "2002");
             users.Users.Any(u => u.UserName == "alice-gh").Should().BeFalse("linking creates no user");
         }
+
+        var admin = app.AdminClient();
+        (await admin.GetFromJsonAsync<UserDto>("/api/v1/users/alice"))!.ExternalLogins.Should().Equal("GitHub");
+        (await admin.GetFromJsonAsync<AuditListResponse>("/api/v1/audit?action=user.external-login.link&objectId=alice"))!.Items
+            .Should().ContainSingle().Which.Actor.Should().Be("alice");
 
         var later = app.Client();
         await SignInWithGitHubAsync(later);
@@ -216,13 +225,8 @@ public sealed class ExternalLoginTests : IAsyncLifetime, IDisposable
     {
         provider.SignedInUser = new OAuthTestUser(1001, "octo");
         await SignInWithGitHubAsync(app.Client());
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var users = scope.ServiceProvider.GetRequiredService<UserManager<AlbsUser>>();
-            var octo = await users.FindByNameAsync("octo");
-            (await users.SetLockoutEnabledAsync(octo!, true)).Succeeded.Should().BeTrue();
-            (await users.SetLockoutEndDateAsync(octo!, DateTimeOffset.UtcNow.AddYears(100))).Succeeded.Should().BeTrue();
-        }
+        var disable = await app.AdminClient().PutAsJsonAsync("/api/v1/users/octo", new UpdateUserRequest(IsDisabled: true));
+        disable.StatusCode.Should().Be(HttpStatusCode.OK, await disable.Content.ReadAsStringAsync());
 
         var client = app.Client();
         var end = await SignInWithGitHubAsync(client);
@@ -389,9 +393,7 @@ public sealed class ExternalLoginTests : IAsyncLifetime, IDisposable
 
     private async Task CreateLocalUserAsync(string name, string? email)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<AlbsUser>>();
-        var result = await users.CreateAsync(new AlbsUser { UserName = name, Email = email, CreatedAt = DateTime.UtcNow }, LocalPassword);
-        result.Succeeded.Should().BeTrue(string.Join("; ", result.Errors.Select(e => e.Description)));
+        var created = await app.AdminClient().PostAsJsonAsync("/api/v1/users", new CreateUserRequest(name, LocalPassword, email));
+        created.StatusCode.Should().Be(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
     }
 }

@@ -19,6 +19,7 @@ internal sealed class ExternalLoginService(
     UserManager<AlbsUser> users,
     ExternalLoginProviders providers,
     AlbsDbContext db,
+    IAuditLog audit,
     TimeProvider clock,
     ILogger<ExternalLoginService> logger) : IExternalLogins
 {
@@ -122,7 +123,7 @@ internal sealed class ExternalLoginService(
             return owner.Id == user.Id ? (ExternalLoginOutcome.AlreadyLinked, user.UserName) : (ExternalLoginOutcome.LinkedToAnotherUser, user.UserName);
         }
 
-        var linked = await InTransactionAsync(async () => Check(await users.AddLoginAsync(user, info), "link"), ct);
+        var linked = await InTransactionAsync(async () => await AddLoginAsync(user, info, ct), ct);
         return linked ? (ExternalLoginOutcome.Linked, user.UserName) : (ExternalLoginOutcome.Failed, user.UserName);
     }
 
@@ -159,7 +160,18 @@ internal sealed class ExternalLoginService(
                 Email = info.Principal.FindFirstValue(ClaimTypes.Email),
                 CreatedAt = clock.GetUtcNow().UtcDateTime,
             };
-            var created = await InTransactionAsync(async () => Check(await users.CreateAsync(user), "create") && Check(await users.AddLoginAsync(user, info), "link"), ct);
+            var created = await InTransactionAsync(
+                async () =>
+                {
+                    if (!Check(await users.CreateAsync(user), "create"))
+                    {
+                        return false;
+                    }
+
+                    await audit.RecordAsync("user.create", "user", name, new { user.Email, user.IsSuperuser, ExternalLogin = info.LoginProvider }, ct);
+                    return await AddLoginAsync(user, info, ct);
+                },
+                ct);
             return created ? user : null;
         }
 
@@ -167,7 +179,25 @@ internal sealed class ExternalLoginService(
         return null;
     }
 
-    /// <summary>Runs Identity's saves as one transaction: a user is never left half made.</summary>
+    /// <summary>Adds the login to the user and records it in the audit log (inside the caller's transaction).</summary>
+    private async Task<bool> AddLoginAsync(AlbsUser user, ExternalLoginInfo info, CancellationToken ct)
+    {
+        if (!Check(await users.AddLoginAsync(user, info), "link"))
+        {
+            return false;
+        }
+
+        await audit.RecordAsync("user.external-login.link", "user", user.UserName!, new
+        {
+            Provider = info.LoginProvider,
+            info.ProviderKey,
+            ProviderUserName = info.Principal.FindFirstValue(ClaimTypes.Name),
+            ProviderFullName = info.Principal.FindFirstValue(ExternalLoginRegistration.FullNameClaim),
+        }, ct);
+        return true;
+    }
+
+    /// <summary>Runs Identity's saves and the audit entries as one transaction: a user is never left half made or unrecorded.</summary>
     private async Task<bool> InTransactionAsync(Func<Task<bool>> work, CancellationToken ct)
     {
         try
