@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
@@ -120,6 +121,32 @@ public sealed class EndpointMatrixTests : IAsyncLifetime, IDisposable
             .Select(e => e.RoutePattern.RawText)
             .ToList();
         reads.Should().BeEquivalentTo(["/api/v1/me"], "a read is either public or names its permission");
+    }
+
+    [Fact]
+    public async Task Every_page_refuses_a_form_post_without_the_antiforgery_token()
+    {
+        var pages = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null)
+            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
+            .Where(p => !p.Contains('{', StringComparison.Ordinal))
+            .Distinct()
+            .ToList();
+        pages.Should().Contain(["/account/login", "/"]);
+
+        var admin = app.Client();
+        (await AlbsWebApp.SignInAsync(admin, "admin", AlbsWebApp.AdminPassword)).StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var problems = new List<string>();
+        foreach (var page in pages)
+        {
+            using var response = await admin.PostAsync(page, new FormUrlEncodedContent(new Dictionary<string, string> { ["_handler"] = "any", ["name"] = "forged" }));
+            if (response.StatusCode != HttpStatusCode.BadRequest)
+            {
+                problems.Add($"POST {page} without antiforgery token: {(int)response.StatusCode}");
+            }
+        }
+
+        problems.Should().BeEmpty();
     }
 
     [Fact]
