@@ -1,9 +1,9 @@
-using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Agents.Endpoints;
 using Albs.Modules.Agents.Health;
 using Albs.Modules.Agents.Registry;
 using Albs.Modules.Agents.Ssh;
+using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
