@@ -1,10 +1,14 @@
 using Albs.Modules.Common.Persistence;
+using Albs.Modules.Identity.Access;
+using Albs.Modules.Identity.Audit;
+using Albs.Modules.Identity.Teams;
 using Albs.Modules.Identity.Bootstrap;
 using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Identity.Endpoints;
 using Albs.Modules.Identity.Tokens;
 using Albs.Modules.Identity.Users;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
@@ -65,10 +69,23 @@ public static class IdentityModule
         });
 
         services.AddAuthorizationBuilder()
-            .AddPolicy(AlbsPolicies.Superuser, p => p.RequireAuthenticatedUser().RequireClaim(AlbsClaimTypes.Superuser, "true"))
+            .AddPolicy(AlbsPolicies.Superuser, p => p.RequireAuthenticatedUser().AddRequirements(new SuperuserRequirement()))
             .AddPolicy(AlbsPolicies.SignedIn, p => p.RequireAuthenticatedUser());
         services.AddPermissions(IdentityPermissions.All);
 
+        // A disabled user's or changed account's cookie sessions end within a minute (access checks
+        // read the account from the database on every request regardless).
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.AddHttpContextAccessor();
+        services.AddScoped<AccessControl>();
+        services.AddScoped<IAccessControl>(sp => sp.GetRequiredService<AccessControl>());
+        services.AddScoped<IAuthorizationHandler, SuperuserHandler>();
+        services.AddScoped<AuditLog>();
+        services.AddScoped<IAuditLog>(sp => sp.GetRequiredService<AuditLog>());
+        services.AddScoped<IProductDirectory, ProductDirectory>();
+        services.AddScoped<ITeamAdministration, TeamAdministration>();
+        services.AddScoped<IUserAdministration, UserAdministration>();
+        services.AddScoped<IApiTokens, ApiTokens>();
         services.AddScoped<ApiTokenService>();
         services.AddScoped<IAccountSignIn, AccountSignIn>();
         services.AddHostedService<BootstrapAdminSeeder>();
@@ -79,6 +96,8 @@ public static class IdentityModule
     {
         MeEndpoint.Map(endpoints);
         TokenEndpoints.Map(endpoints);
+        TeamEndpoints.Map(endpoints);
+        UserEndpoints.Map(endpoints);
         return endpoints;
     }
 

@@ -184,7 +184,7 @@ public sealed class AgentRegistrationTests : AgentWebTest
         var users = scope.ServiceProvider.GetRequiredService<UserManager<AlbsUser>>();
         var user = new AlbsUser { UserName = "packager", CreatedAt = DateTime.UtcNow };
         (await users.CreateAsync(user, "Packager-Pass-42")).Succeeded.Should().BeTrue();
-        var created = await scope.ServiceProvider.GetRequiredService<ApiTokenService>().CreateAsync(user.Id, "test", null, default);
+        var created = await scope.ServiceProvider.GetRequiredService<ApiTokenService>().CreateAsync(user.Id, "test", null, null, default);
         return created.Token;
     }
 

@@ -14,6 +14,11 @@ internal sealed class Build
 
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>The product the build belongs to (its team's roles govern it); null only for builds from before products.</summary>
+    public long? ProductId { get; set; }
+
+    public string? ProductName { get; set; }
+
     public DateTime? FinishedAt { get; set; }
 
     /// <summary>Follows the tasks: idle, running, completed, failed, cancelled (see <see cref="BuildStatus"/>).</summary>
@@ -59,6 +64,8 @@ internal sealed class BuildConfiguration : IEntityTypeConfiguration<Build>
         builder.HasIndex(b => b.CreatedAt);
         builder.HasIndex(b => new { b.Status, b.CreatedAt });
         builder.HasIndex(b => b.CreatedByName);
+        builder.Property(b => b.ProductName).HasMaxLength(63);
+        builder.HasIndex(b => new { b.ProductId, b.CreatedAt });
         builder.HasMany(b => b.Sources).WithOne().HasForeignKey(s => s.BuildId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(b => b.Tasks).WithOne().HasForeignKey(t => t.BuildId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -18,7 +18,8 @@ internal static class MeEndpoint
             .WithTags("Identity")
             .WithSummary("The signed-in caller (cookie or bearer token).");
 
-    private static async Task<Results<Ok<CurrentUserResponse>, UnauthorizedHttpResult>> GetAsync(ClaimsPrincipal principal, UserManager<AlbsUser> users)
+    private static async Task<Results<Ok<CurrentUserResponse>, UnauthorizedHttpResult>> GetAsync(
+        ClaimsPrincipal principal, UserManager<AlbsUser> users, ITeamAdministration teams, IProductDirectory products, CancellationToken ct)
     {
         var user = await users.GetUserAsync(principal);
         if (user is null)
@@ -27,6 +28,9 @@ internal static class MeEndpoint
         }
 
         var by = principal.FindFirstValue(AlbsClaimTypes.AuthenticatedBy) ?? "cookie";
-        return TypedResults.Ok(new CurrentUserResponse(user.Id, user.UserName!, user.Email, user.IsSuperuser, by));
+        var limit = long.TryParse(principal.FindFirstValue(AlbsClaimTypes.TokenProductId), System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? (await products.FindByIdAsync(id, ct))?.Name
+            : null;
+        return TypedResults.Ok(new CurrentUserResponse(user.Id, user.UserName!, user.Email, user.IsSuperuser && limit is null, by, await teams.TeamsOfAsync(user.Id, ct), limit));
     }
 }

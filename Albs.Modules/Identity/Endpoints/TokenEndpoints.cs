@@ -1,40 +1,27 @@
+using System.Globalization;
 using System.Security.Claims;
 using Albs.Modules.Identity.Contracts;
-using Albs.Modules.Identity.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 
 namespace Albs.Modules.Identity.Endpoints;
 
-/// <summary>Personal API tokens of the caller: create (secret shown once), list, revoke.</summary>
+/// <summary>Personal API tokens: create (secret shown once, optionally limited to a product), list, revoke; all tokens for superusers.</summary>
 internal static class TokenEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/v1/tokens").RequireAuthorization().WithTags("Identity");
-        group.MapGet("/", ListAsync).WithName("ListApiTokens");
-        group.MapPost("/", CreateAsync).WithName("CreateApiToken");
-        group.MapDelete("/{id:long}", RevokeAsync).WithName("RevokeApiToken");
+        var group = endpoints.MapGroup("/api/v1/tokens").WithTags("Identity");
+        group.MapGet("/", async (ClaimsPrincipal user, IApiTokens tokens, CancellationToken ct) => TypedResults.Ok(await tokens.ListOwnAsync(user, ct)))
+            .RequirePermission(IdentityPermissions.OwnTokens).WithName("ListApiTokens");
+        group.MapGet("/all", async (ClaimsPrincipal user, IApiTokens tokens, CancellationToken ct) => (await tokens.ListAllAsync(user, ct)).ToHttp())
+            .RequirePermission(IdentityPermissions.AdministerUsers).WithName("ListAllApiTokens").WithSummary("Every user's tokens (superusers).");
+        group.MapPost("/", async (CreateApiTokenRequest request, ClaimsPrincipal user, IApiTokens tokens, CancellationToken ct) =>
+                (await tokens.CreateAsync(user, request, ct)).ToHttp(t => $"/api/v1/tokens/{t.Id.ToString(CultureInfo.InvariantCulture)}"))
+            .RequirePermission(IdentityPermissions.OwnTokens).WithName("CreateApiToken");
+        group.MapDelete("/{id:long}", async (long id, ClaimsPrincipal user, IApiTokens tokens, CancellationToken ct) =>
+                await tokens.RevokeAsync(user, id, ct) is { Succeeded: false } failed ? failed.ToHttp() : Results.NoContent())
+            .RequirePermission(IdentityPermissions.OwnTokens).WithName("RevokeApiToken").WithSummary("Revokes one of your tokens (superusers: anyone's).");
     }
-
-    private static async Task<Ok<IReadOnlyList<ApiTokenResponse>>> ListAsync(ClaimsPrincipal principal, UserManager<Users.AlbsUser> users, ApiTokenService tokens, CancellationToken ct) =>
-        TypedResults.Ok(await tokens.ListAsync(users.GetUserId(principal)!, ct));
-
-    private static async Task<Results<Created<CreatedApiTokenResponse>, ValidationProblem>> CreateAsync(
-        CreateApiTokenRequest request, ClaimsPrincipal principal, UserManager<Users.AlbsUser> users, ApiTokenService tokens, CancellationToken ct)
-    {
-        if (ApiTokenService.ValidateRequest(request) is { } error)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["token"] = [error] });
-        }
-
-        var created = await tokens.CreateAsync(users.GetUserId(principal)!, request.Name.Trim(), request.ExpiresInDays, ct);
-        return TypedResults.Created($"/api/v1/tokens/{created.Id}", created);
-    }
-
-    private static async Task<Results<NoContent, NotFound>> RevokeAsync(long id, ClaimsPrincipal principal, UserManager<Users.AlbsUser> users, ApiTokenService tokens, CancellationToken ct) =>
-        await tokens.RevokeAsync(users.GetUserId(principal)!, id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 }

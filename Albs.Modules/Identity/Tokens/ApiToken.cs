@@ -29,6 +29,9 @@ internal sealed class ApiToken
     public DateTime? LastUsedAt { get; set; }
 
     public DateTime? RevokedAt { get; set; }
+
+    /// <summary>The one product the token may act on; null for the user's full rights.</summary>
+    public long? ProductId { get; set; }
 }
 
 internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
@@ -42,6 +45,7 @@ internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
         builder.Property(t => t.Prefix).HasMaxLength(16);
         builder.Property(t => t.Hash).HasMaxLength(64);
         builder.HasIndex(t => t.Hash).IsUnique();
+        builder.HasIndex(t => t.ProductId);
         builder.HasOne<AlbsUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

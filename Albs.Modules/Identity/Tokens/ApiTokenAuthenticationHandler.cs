@@ -42,9 +42,15 @@ internal sealed class ApiTokenAuthenticationHandler(
         }
 
         var principal = await principals.CreateAsync(user);
-        var identity = new ClaimsIdentity(principal.Claims, SchemeName);
+        // A token limited to a product never carries the superuser claim: it acts on its product only.
+        var claims = token.ProductId is null ? principal.Claims : principal.Claims.Where(c => c.Type != AlbsClaimTypes.Superuser);
+        var identity = new ClaimsIdentity(claims, SchemeName);
         identity.AddClaim(new Claim(AlbsClaimTypes.AuthenticatedBy, "token"));
-        identity.AddClaim(new Claim("albs:token-id", token.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        identity.AddClaim(new Claim(AlbsClaimTypes.TokenId, token.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (token.ProductId is { } product)
+        {
+            identity.AddClaim(new Claim(AlbsClaimTypes.TokenProductId, product.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

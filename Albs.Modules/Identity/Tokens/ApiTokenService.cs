@@ -17,15 +17,15 @@ internal sealed class ApiTokenService(AlbsDbContext db, TimeProvider clock)
     public static string NewSecret() =>
         TokenPrefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
-    public async Task<CreatedApiTokenResponse> CreateAsync(string userId, string name, int? expiresInDays, CancellationToken ct)
+    public async Task<CreatedApiTokenResponse> CreateAsync(string userId, string name, int? expiresInDays, long? productId, CancellationToken ct)
     {
         var secret = NewSecret();
-        var token = await StoreAsync(userId, name, secret, expiresInDays, ct);
+        var token = await StoreAsync(userId, name, secret, expiresInDays, ct, productId);
         return new CreatedApiTokenResponse(token.Id, token.Name, token.Prefix, secret, token.CreatedAt, token.ExpiresAt);
     }
 
     /// <summary>Stores a token whose secret the caller chose (the configured bootstrap token).</summary>
-    public async Task<ApiToken> StoreAsync(string userId, string name, string secret, int? expiresInDays, CancellationToken ct)
+    public async Task<ApiToken> StoreAsync(string userId, string name, string secret, int? expiresInDays, CancellationToken ct, long? productId = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var token = new ApiToken
@@ -36,31 +36,11 @@ internal sealed class ApiTokenService(AlbsDbContext db, TimeProvider clock)
             Hash = Hash(secret),
             CreatedAt = now,
             ExpiresAt = expiresInDays is { } days ? now.AddDays(days) : null,
+            ProductId = productId,
         };
         db.Add(token);
         await db.SaveChangesAsync(ct);
         return token;
-    }
-
-    public async Task<IReadOnlyList<ApiTokenResponse>> ListAsync(string userId, CancellationToken ct) =>
-        await db.Set<ApiToken>().AsNoTracking()
-            .Where(t => t.UserId == userId)
-            .OrderByDescending(t => t.Id)
-            .Select(t => new ApiTokenResponse(t.Id, t.Name, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt))
-            .ToListAsync(ct);
-
-    /// <summary>Revokes one of the user's tokens; false when the user has no such token.</summary>
-    public async Task<bool> RevokeAsync(string userId, long id, CancellationToken ct)
-    {
-        var token = await db.Set<ApiToken>().SingleOrDefaultAsync(t => t.Id == id && t.UserId == userId, ct);
-        if (token is null)
-        {
-            return false;
-        }
-
-        token.RevokedAt ??= clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
-        return true;
     }
 
     /// <summary>The valid token with this secret, or null (unknown, revoked, expired).</summary>
