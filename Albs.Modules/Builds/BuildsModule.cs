@@ -1,6 +1,5 @@
-using Albs.Modules.Identity.Contracts;
-using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Agents.Contracts;
+using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Handlers;
@@ -13,6 +12,7 @@ using Albs.Modules.Builds.Submission;
 using Albs.Modules.Common.Events;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
+using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,10 +1,11 @@
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Identity.Access;
 using Albs.Modules.Identity.Audit;
-using Albs.Modules.Identity.Teams;
 using Albs.Modules.Identity.Bootstrap;
 using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Identity.Endpoints;
+using Albs.Modules.Identity.External;
+using Albs.Modules.Identity.Teams;
 using Albs.Modules.Identity.Tokens;
 using Albs.Modules.Identity.Users;
 using Microsoft.AspNetCore.Authentication;
@@ -89,6 +90,7 @@ public static class IdentityModule
         services.AddScoped<ApiTokenService>();
         services.AddScoped<IAccountSignIn, AccountSignIn>();
         services.AddHostedService<BootstrapAdminSeeder>();
+        services.AddExternalLogins(configuration);
         return services;
     }
 
@@ -98,6 +100,7 @@ public static class IdentityModule
         TokenEndpoints.Map(endpoints);
         TeamEndpoints.Map(endpoints);
         UserEndpoints.Map(endpoints);
+        ExternalLoginEndpoints.Map(endpoints);
         return endpoints;
     }
 

@@ -89,5 +89,5 @@ public abstract class BuildAgentTest : IAsyncLifetime, IDisposable
     }
 
     internal static SubmitBuildRequest Demo(string url) =>
-        new([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(url, "main")]);
+        new([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(url, "main")], Product: "demo");
 }

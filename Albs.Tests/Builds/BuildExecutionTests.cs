@@ -19,7 +19,8 @@ public sealed class BuildExecutionTests : BuildAgentTest
     {
         var build = await SubmitAndWaitAsync(new SubmitBuildRequest(
             [new BuildPlatformRequest("Demo-1", ["x86_64"])],
-            [new BuildSourceRequest(Hello.Url, "main")]));
+            [new BuildSourceRequest(Hello.Url, "main")],
+            Product: "demo"));
 
         build.Status.Should().Be("completed", string.Join("; ", build.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
         var srpmTask = build.Tasks.Single(t => t.Arch == "src");
@@ -53,7 +54,8 @@ public sealed class BuildExecutionTests : BuildAgentTest
         await Hello.CommitAsync("break the build", ("hello.c", "this is not C\n"));
         var build = await SubmitAndWaitAsync(new SubmitBuildRequest(
             [new BuildPlatformRequest("Demo-1", ["x86_64"])],
-            [new BuildSourceRequest(Hello.Url, "main")]));
+            [new BuildSourceRequest(Hello.Url, "main")],
+            Product: "demo"));
 
         build.Status.Should().Be("failed");
         var x86 = build.Tasks.Single(t => t.Arch == "x86_64");
@@ -72,7 +74,8 @@ public sealed class BuildExecutionTests : BuildAgentTest
         await Hello.CommitAsync("remove spec");
         var build = await SubmitAndWaitAsync(new SubmitBuildRequest(
             [new BuildPlatformRequest("Demo-1", ["x86_64"])],
-            [new BuildSourceRequest(Hello.Url, "main")]));
+            [new BuildSourceRequest(Hello.Url, "main")],
+            Product: "demo"));
 
         build.Status.Should().Be("failed");
         build.Tasks.Single(t => t.Arch == "src").Error.Should().Be("rpmbuild -bs exited with code 2");
@@ -83,7 +86,7 @@ public sealed class BuildExecutionTests : BuildAgentTest
     public async Task An_arch_outside_ExclusiveArch_is_excluded_not_failed()
     {
         await Hello.CommitAsync("only aarch64", ("hello.spec", Fixture("hello.spec").Replace("License: MIT", "License: MIT\nExclusiveArch: aarch64", StringComparison.Ordinal)));
-        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(Hello.Url, "main")]));
+        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(Hello.Url, "main")], Product: "demo"));
 
         build.Status.Should().Be("completed");
         var x86 = build.Tasks.Single(t => t.Arch == "x86_64");
@@ -99,7 +102,7 @@ public sealed class BuildExecutionTests : BuildAgentTest
             .Replace("License: MIT", "License: MIT\nBuildArch: noarch", StringComparison.Ordinal)
             .Replace("gcc -O2 -o hello hello.c", "printf '#!/bin/sh\\necho hello from albs\\n' > hello; chmod +x hello", StringComparison.Ordinal);
         await Hello.CommitAsync("noarch", ("hello.spec", spec));
-        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(Hello.Url, "main")]));
+        var build = await SubmitAndWaitAsync(new SubmitBuildRequest([new BuildPlatformRequest("Demo-1", ["x86_64"])], [new BuildSourceRequest(Hello.Url, "main")], Product: "demo"));
 
         build.Status.Should().Be("completed", string.Join("; ", build.Tasks.Select(t => $"{t.Arch}: {t.Status} {t.Error}")));
         build.Tasks.Single(t => t.Arch == "x86_64").Artifacts.Where(a => a.Type == "rpm").Select(a => a.Name)

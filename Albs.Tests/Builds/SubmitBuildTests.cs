@@ -44,7 +44,8 @@ public sealed class SubmitBuildTests : IAsyncLifetime, IDisposable
         [new BuildPlatformRequest("AlmaLinux-9", ["x86_64", "aarch64"])],
         [new BuildSourceRequest(zlib.Url, "imports/c9/zlib-1.2.11-40.el9"), new BuildSourceRequest(bash.Url, "c9")],
         independent,
-        new MockOptionsRequest(["tests"], ["docs"], new Dictionary<string, string> { ["vendor"] = "Albs" }));
+        new MockOptionsRequest(["tests"], ["docs"], new Dictionary<string, string> { ["vendor"] = "Albs" }),
+        Product: "demo");
 
     [Fact]
     public async Task A_build_of_two_chained_git_sources_is_planned_with_recorded_commits()
@@ -103,7 +104,8 @@ public sealed class SubmitBuildTests : IAsyncLifetime, IDisposable
             ],
             MockOptions: new MockOptionsRequest(["bad name"], null, new Dictionary<string, string> { ["1x"] = "y" }),
             LinkedBuilds: [424242],
-            Priority: 99);
+            Priority: 99,
+            Product: "demo");
 
         var response = await app.AdminClient().PostAsJsonAsync("/api/v1/builds", request);
 
@@ -133,7 +135,7 @@ public sealed class SubmitBuildTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task An_srpm_url_is_a_source_too()
     {
-        var request = new SubmitBuildRequest([new BuildPlatformRequest("AlmaLinux-9", ["x86_64"])], [new BuildSourceRequest(null, null, "https://example.org/pub/bash-5.1.8-9.el9.src.rpm")]);
+        var request = new SubmitBuildRequest([new BuildPlatformRequest("AlmaLinux-9", ["x86_64"])], [new BuildSourceRequest(null, null, "https://example.org/pub/bash-5.1.8-9.el9.src.rpm")], Product: "demo");
         var build = await (await app.AdminClient().PostAsJsonAsync("/api/v1/builds", request)).Content.ReadFromJsonAsync<BuildResponse>();
         build!.Sources.Single().Kind.Should().Be("srpm");
         build.Tasks.Select(t => t.Arch).Should().Equal("src", "x86_64");

@@ -132,7 +132,7 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
     /// <summary>Like <see cref="SubmitAsync"/>, but a refused submission is returned as its status and body.</summary>
     public async Task<(Submission? Submission, string? Error)> TrySubmitAsync(string url, string gitRef = "main")
     {
-        var request = new SubmitBuildRequest([new BuildPlatformRequest(Platform, [Arch])], [new BuildSourceRequest(url, gitRef)]);
+        var request = new SubmitBuildRequest([new BuildPlatformRequest(Platform, [Arch])], [new BuildSourceRequest(url, gitRef)], Product: "demo");
 
         // Serialised before the clock starts: the figure is the server's, not the client's JSON writer.
         using var content = new StringContent(JsonSerializer.Serialize(request, JsonSerializerOptions.Web), Encoding.UTF8, "application/json");

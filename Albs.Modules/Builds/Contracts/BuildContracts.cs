@@ -7,13 +7,15 @@ namespace Albs.Modules.Builds.Contracts;
 /// <param name="MockOptions">Conditional builds and macro definitions for every task.</param>
 /// <param name="LinkedBuilds">Builds whose packages are offered to this build's tasks as a repository.</param>
 /// <param name="Priority">Orders this submitter's own work (−10 … 10); fairness between submitters is kept.</param>
+/// <param name="Product">The product the build belongs to: the caller needs the manager or contributor role in its team.</param>
 public sealed record SubmitBuildRequest(
     IReadOnlyList<BuildPlatformRequest>? Platforms,
     IReadOnlyList<BuildSourceRequest>? Tasks,
     bool IndependentTasks = false,
     MockOptionsRequest? MockOptions = null,
     IReadOnlyList<long>? LinkedBuilds = null,
-    int Priority = 0);
+    int Priority = 0,
+    string? Product = null);
 
 /// <summary>A platform and its architectures in a build request.</summary>
 public sealed record BuildPlatformRequest(string? Name, IReadOnlyList<string>? Arches);
@@ -39,7 +41,8 @@ public sealed record BuildResponse(
     MockOptionsRequest MockOptions,
     IReadOnlyList<long> LinkedBuilds,
     IReadOnlyList<BuildSourceResponse> Sources,
-    IReadOnlyList<BuildTaskResponse> Tasks);
+    IReadOnlyList<BuildTaskResponse> Tasks,
+    string? Product = null);
 
 /// <summary>A source with the commit its ref resolved to at submission.</summary>
 public sealed record BuildSourceResponse(int Index, string Kind, string Url, string? Ref, string? RefKind, string? Commit);
@@ -80,4 +83,5 @@ public sealed record BuildSummaryResponse(
     DateTime? FinishedAt,
     IReadOnlyList<string> Packages,
     IReadOnlyList<string> Platforms,
-    IReadOnlyList<string> Arches);
+    IReadOnlyList<string> Arches,
+    string? Product = null);

@@ -1,4 +1,6 @@
+using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Sources;
+using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -22,7 +24,7 @@ internal static class LookasideEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPut("/api/v1/lookaside/{name}/{filename}/{hashtype}/{hash}", UploadAsync)
-            .RequireAuthorization()
+            .RequirePermission(BuildPermissions.UploadLookaside)
             .WithName("UploadLookasideFile")
             .WithTags("Lookaside")
             .WithSummary("Upload a source file (the raw body) under its package, name and checksum; it is verified before it is kept.");
@@ -34,8 +36,14 @@ internal static class LookasideEndpoints
     }
 
     private static async Task<Results<Created<LookasideFileResponse>, Ok<LookasideFileResponse>, ValidationProblem, ProblemHttpResult>> UploadAsync(
-        string name, string filename, string hashtype, string hash, HttpContext context, LookasideStore store, IOptions<BuildSourceOptions> options, CancellationToken ct)
+        string name, string filename, string hashtype, string hash, HttpContext context, IAccessControl access, LookasideStore store, IOptions<BuildSourceOptions> options, CancellationToken ct)
     {
+        var allowed = await access.CheckAsync(context.User, BuildPermissions.UploadLookaside, null, ct);
+        if (!allowed.IsAllowed)
+        {
+            return TypedResults.Problem(title: "Not allowed.", detail: allowed.Reason, statusCode: allowed.StatusCode);
+        }
+
         (hashtype, hash) = (hashtype.ToLowerInvariant(), hash.ToLowerInvariant());
         if (Validate(name, filename, hashtype, hash) is { Count: > 0 } errors)
         {

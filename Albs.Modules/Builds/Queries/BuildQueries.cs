@@ -25,7 +25,7 @@ internal static class BuildQueries
             .AllowAnonymous().WithName("GetBuild").WithTags("Builds");
         endpoints.MapGet("/api/v1/builds", ListAsync)
             .AllowAnonymous().WithName("ListBuilds").WithTags("Builds")
-            .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy; page from 1.");
+            .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy, product; page from 1.");
     }
 
     public static async Task<BuildResponse?> GetAsync(AlbsDbContext db, DataDirectory data, long id, CancellationToken ct)
@@ -39,7 +39,7 @@ internal static class BuildQueries
 
     private static async Task<Results<Ok<BuildListResponse>, ValidationProblem>> ListAsync(
         AlbsDbContext db, CancellationToken ct, string? package = null, string? status = null, string? platform = null,
-        string? arch = null, string? createdBy = null, int page = 1, int pageSize = 25)
+        string? arch = null, string? createdBy = null, string? product = null, int page = 1, int pageSize = 25)
     {
         if (page < 1 || pageSize is < 1 or > MaxPageSize)
         {
@@ -72,9 +72,14 @@ internal static class BuildQueries
             builds = builds.Where(b => b.CreatedByName == createdBy);
         }
 
+        if (!string.IsNullOrWhiteSpace(product))
+        {
+            builds = builds.Where(b => b.ProductName == product);
+        }
+
         var total = await builds.CountAsync(ct);
         var rows = await builds.OrderByDescending(b => b.Id).Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(b => new { b.Id, b.Status, b.CreatedByName, b.CreatedAt, b.FinishedAt })
+            .Select(b => new { b.Id, b.Status, b.CreatedByName, b.CreatedAt, b.FinishedAt, b.ProductName })
             .ToListAsync(ct);
 
         // The page's packages, platforms and arches in two small queries (SQLite cannot nest
@@ -94,7 +99,8 @@ internal static class BuildQueries
             r.FinishedAt,
             [.. packages[r.Id]],
             [.. targets[r.Id].Select(t => t.Platform).Distinct().Order(StringComparer.Ordinal)],
-            [.. targets[r.Id].Where(t => t.Arch != BuildPlanner.SrcArch).Select(t => t.Arch).Distinct().Order(StringComparer.Ordinal)])).ToList();
+            [.. targets[r.Id].Where(t => t.Arch != BuildPlanner.SrcArch).Select(t => t.Arch).Distinct().Order(StringComparer.Ordinal)],
+            r.ProductName)).ToList();
         return TypedResults.Ok(new BuildListResponse(items, page, pageSize, total));
     }
 
@@ -122,6 +128,7 @@ internal static class BuildQueries
                     LogFiles.Names(data, build.Id, t.Id),
                     [.. t.Artifacts.OrderBy(a => a.Name).Select(a => new BuildArtifactResponse(
                         a.Name, a.Type, a.Size, a.Sha256, a.Nevra, $"/api/v1/builds/{build.Id}/tasks/{t.Id}/artifacts/{Uri.EscapeDataString(a.Name)}"))]);
-            })]);
+            })],
+            build.ProductName);
     }
 }

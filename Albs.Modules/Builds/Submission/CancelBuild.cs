@@ -5,9 +5,9 @@ using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
+using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,17 +22,24 @@ internal static class CancelBuild
 {
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/api/v1/builds/{id:long}/cancel", HandleAsync)
-            .RequireAuthorization()
+            .RequirePermission(BuildPermissions.Cancel)
             .WithName("CancelBuild")
             .WithTags("Builds");
 
-    private static async Task<Results<Ok<BuildResponse>, NotFound, ProblemHttpResult>> HandleAsync(
-        long id, ClaimsPrincipal user, AlbsDbContext db, DataDirectory data, BuildTaskStore store, RunningTasks running, BuildSignal signal, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(
+        long id, ClaimsPrincipal user, IAccessControl access, IAuditLog audit, AlbsDbContext db, DataDirectory data, BuildTaskStore store,
+        RunningTasks running, BuildSignal signal, TimeProvider clock, CancellationToken ct)
     {
-        var build = await db.Set<Build>().AsNoTracking().Where(b => b.Id == id).Select(b => new { b.Status }).SingleOrDefaultAsync(ct);
+        var build = await db.Set<Build>().AsNoTracking().Where(b => b.Id == id).Select(b => new { b.Status, b.ProductId }).SingleOrDefaultAsync(ct);
         if (build is null)
         {
             return TypedResults.NotFound();
+        }
+
+        var allowed = await access.CheckAsync(user, BuildPermissions.Cancel, build.ProductId, ct);
+        if (!allowed.IsAllowed)
+        {
+            return allowed.ToProblem();
         }
 
         if (build.Status is BuildStatus.Completed or BuildStatus.Failed or BuildStatus.Cancelled)
@@ -50,6 +57,8 @@ internal static class CancelBuild
         {
             running.Cancel(taskId);
         }
+
+        await audit.RecordAsync("build.cancel", "build", id.ToString(System.Globalization.CultureInfo.InvariantCulture), new { running = started.Count }, ct);
 
         await store.SettleAsync(ct);
         signal.Notify();

@@ -1,12 +1,13 @@
+using System.Security.Claims;
 using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
+using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 
@@ -21,16 +22,23 @@ internal static class RestartFailed
 {
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/api/v1/builds/{id:long}/restart-failed", HandleAsync)
-            .RequireAuthorization()
+            .RequirePermission(BuildPermissions.Restart)
             .WithName("RestartFailedTasks")
             .WithTags("Builds");
 
-    private static async Task<Results<Ok<BuildResponse>, NotFound, ProblemHttpResult>> HandleAsync(
-        long id, AlbsDbContext db, DataDirectory data, BuildSignal signal, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(
+        long id, ClaimsPrincipal user, IAccessControl access, IAuditLog audit, AlbsDbContext db, DataDirectory data, BuildSignal signal, CancellationToken ct)
     {
-        if (!await db.Set<Build>().AnyAsync(b => b.Id == id, ct))
+        var build = await db.Set<Build>().AsNoTracking().Where(b => b.Id == id).Select(b => new { b.ProductId }).SingleOrDefaultAsync(ct);
+        if (build is null)
         {
             return TypedResults.NotFound();
+        }
+
+        var allowed = await access.CheckAsync(user, BuildPermissions.Restart, build.ProductId, ct);
+        if (!allowed.IsAllowed)
+        {
+            return allowed.ToProblem();
         }
 
         var strategy = db.Database.CreateExecutionStrategy();
@@ -54,6 +62,7 @@ internal static class RestartFailed
             return TypedResults.Problem($"Build {id} has no failed tasks.", statusCode: StatusCodes.Status409Conflict);
         }
 
+        await audit.RecordAsync("build.restart-failed", "build", id.ToString(System.Globalization.CultureInfo.InvariantCulture), new { tasks = restarted }, ct);
         signal.Notify();
         return TypedResults.Ok((await BuildQueries.GetAsync(db, data, id, ct))!);
     }

@@ -7,9 +7,9 @@ using Albs.Modules.Builds.Planning;
 using Albs.Modules.Builds.Queries;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
+using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,21 +20,38 @@ internal static class SubmitBuild
 {
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/api/v1/builds", HandleAsync)
-            .RequireAuthorization()
+            .RequirePermission(BuildPermissions.Create)
             .WithName("SubmitBuild")
             .WithTags("Builds")
             .WithSummary("Submit a build of git refs or SRPMs for platforms and architectures.");
 
-    private static async Task<Results<Created<BuildResponse>, ValidationProblem>> HandleAsync(
-        SubmitBuildRequest request, ClaimsPrincipal user, BuildRequestValidator validator, AlbsDbContext db, DataDirectory data, BuildSignal dispatch, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(
+        SubmitBuildRequest request, ClaimsPrincipal user, IProductDirectory products, IAccessControl access, BuildRequestValidator validator,
+        AlbsDbContext db, DataDirectory data, BuildSignal dispatch, TimeProvider clock, CancellationToken ct)
     {
+        // The product first: who may build is decided before anything else about the request is looked at.
+        var product = string.IsNullOrWhiteSpace(request.Product) ? null : await products.FindAsync(request.Product, ct);
+        if (product is null)
+        {
+            var message = string.IsNullOrWhiteSpace(request.Product)
+                ? "product is required: the product the build belongs to"
+                : $"there is no product '{request.Product}'";
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["product"] = [message] }, title: "The build request is not valid.");
+        }
+
+        var allowed = await access.CheckAsync(user, BuildPermissions.Create, product.Id, ct);
+        if (!allowed.IsAllowed)
+        {
+            return allowed.ToProblem();
+        }
+
         var (valid, errors) = await validator.ValidateAsync(request, ids => MissingBuildsAsync(db, ids, ct), ct);
         if (valid is null)
         {
             return TypedResults.ValidationProblem(errors, title: "The build request is not valid.");
         }
 
-        var build = await CreateAsync(db, valid, request, user, clock.GetUtcNow().UtcDateTime, ct);
+        var build = await CreateAsync(db, valid, request, user, clock.GetUtcNow().UtcDateTime, ct, product);
         dispatch.Notify();
         var response = await BuildQueries.GetAsync(db, data, build.Id, ct);
         return TypedResults.Created($"/api/v1/builds/{build.Id}", response);
@@ -46,7 +63,7 @@ internal static class SubmitBuild
         return [.. ids.Except(existing)];
     }
 
-    internal static async Task<Build> CreateAsync(AlbsDbContext db, ValidBuildRequest valid, SubmitBuildRequest request, ClaimsPrincipal user, DateTime now, CancellationToken ct)
+    internal static async Task<Build> CreateAsync(AlbsDbContext db, ValidBuildRequest valid, SubmitBuildRequest request, ClaimsPrincipal user, DateTime now, CancellationToken ct, ProductDto? product = null)
     {
         var userName = user.Identity?.Name ?? "unknown";
         var build = new Build
@@ -54,6 +71,8 @@ internal static class SubmitBuild
             CreatedById = user.FindFirstValue(ClaimTypes.NameIdentifier) ?? userName,
             CreatedByName = userName,
             CreatedAt = now,
+            ProductId = product?.Id,
+            ProductName = product?.Name,
             IndependentTasks = request.IndependentTasks,
             Priority = request.Priority,
             MockOptions = JsonSerializer.Serialize(new MockOptionsRequest(valid.Options.With, valid.Options.Without, valid.Options.Defines), JsonSerializerOptions.Web),

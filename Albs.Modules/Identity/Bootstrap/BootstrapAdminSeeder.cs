@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using Albs.Modules.Common.Persistence;
+using Albs.Modules.Identity.Contracts;
+using Albs.Modules.Identity.Teams;
 using Albs.Modules.Identity.Tokens;
 using Albs.Modules.Identity.Users;
 using Microsoft.AspNetCore.Identity;
@@ -30,6 +32,12 @@ public sealed class BootstrapAdminOptions
     public string? Password { get; set; }
 
     public string? Email { get; set; }
+
+    /// <summary>A team created with the first admin as its manager, so a fresh installation can build at once; empty for none.</summary>
+    public string? Team { get; set; } = "demo";
+
+    /// <summary>A product of that team; empty for none.</summary>
+    public string? Product { get; set; } = "demo";
 }
 
 /// <summary>
@@ -48,6 +56,7 @@ internal sealed class BootstrapAdminSeeder(IServiceScopeFactory scopes, IOptions
         if (admin is null)
         {
             admin = await CreateAdminAsync(scope.ServiceProvider, users, settings.BootstrapAdmin);
+            await SeedTeamAsync(scope.ServiceProvider, admin, settings.BootstrapAdmin, cancellationToken);
         }
 
         if (!string.IsNullOrEmpty(settings.BootstrapAdminToken))
@@ -88,6 +97,49 @@ internal sealed class BootstrapAdminSeeder(IServiceScopeFactory scopes, IOptions
         }
 
         return admin;
+    }
+
+    /// <summary>Only with a new admin: on an existing installation, teams are the admins' business.</summary>
+    private async Task SeedTeamAsync(IServiceProvider services, AlbsUser admin, BootstrapAdminOptions settings, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Team))
+        {
+            return;
+        }
+
+        var db = services.GetRequiredService<AlbsDbContext>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var name = settings.Team.Trim();
+        if (Names.Validate(name, "team") is { } error)
+        {
+            throw new InvalidOperationException($"Identity:BootstrapAdmin:Team: {error}");
+        }
+
+        var team = await db.Set<Team>().SingleOrDefaultAsync(t => t.NormalizedName == Names.Normalize(name), ct);
+        if (team is null)
+        {
+            team = new Team { Name = name, NormalizedName = Names.Normalize(name), Description = "Created with the first admin.", CreatedAt = now };
+            db.Add(team);
+            await db.SaveChangesAsync(ct);
+        }
+
+        db.Add(new TeamMembership { TeamId = team.Id, UserId = admin.Id, Role = TeamRole.Manager.ToWord(), GrantedAt = now });
+        if (!string.IsNullOrWhiteSpace(settings.Product))
+        {
+            var product = settings.Product.Trim();
+            if (Names.Validate(product, "product") is { } invalid)
+            {
+                throw new InvalidOperationException($"Identity:BootstrapAdmin:Product: {invalid}");
+            }
+
+            if (!await db.Set<Product>().AnyAsync(p => p.NormalizedName == Names.Normalize(product), ct))
+            {
+                db.Add(new Product { Name = product, NormalizedName = Names.Normalize(product), Title = product, TeamId = team.Id, IsCommunity = true, CreatedAt = now });
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("Made '{Admin}' manager of team '{Team}' (product '{Product}').", admin.UserName, name, settings.Product);
     }
 
     private async Task SeedTokenAsync(IServiceProvider services, AlbsUser admin, string secret, CancellationToken ct)

@@ -29,7 +29,8 @@ internal sealed class ProductDirectory(AlbsDbContext db) : IProductDirectory
 
     private async Task<IReadOnlyList<ProductDto>> QueryAsync(System.Linq.Expressions.Expression<Func<Product, bool>> filter, CancellationToken ct) =>
         await db.Set<Product>().AsNoTracking().Where(filter)
-            .Join(db.Set<Team>(), p => p.TeamId, t => t.Id, (p, t) => new ProductDto(p.Id, p.Name, p.Title, p.Description, p.TeamId, t.Name, p.IsCommunity, p.CreatedAt))
-            .OrderBy(p => p.Name)
+            .Join(db.Set<Team>(), p => p.TeamId, t => t.Id, (p, t) => new { p, Team = t.Name })
+            .OrderBy(x => x.p.NormalizedName)
+            .Select(x => new ProductDto(x.p.Id, x.p.Name, x.p.Title, x.p.Description, x.p.TeamId, x.Team, x.p.IsCommunity, x.p.CreatedAt))
             .ToListAsync(ct);
 }
