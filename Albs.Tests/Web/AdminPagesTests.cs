@@ -49,6 +49,8 @@ public sealed class AdminPagesTests : WebAppTest
         var admin = await PageKit.SignedInAsync(App, "admin", AlbsWebApp.AdminPassword);
         var page = await PageKit.SubmitAsync(admin, "/admin/users", "create-user", new() { ["NewUser.UserName"] = "eve", ["NewUser.Password"] = "short" });
         page.QuerySelector("[data-testid=message]")!.ClassList.Should().Contain("alert-danger");
+        page.QuerySelectorAll(".validation-message[data-field=password]").Should().NotBeEmpty("the password rules are named beside the field");
+        page.QuerySelector("#new-user-name")!.GetAttribute("value").Should().Be("eve");
         (await PageKit.GetAsync(admin, "/admin/users?q=eve")).QuerySelectorAll("[data-testid=users] tbody tr").Should().BeEmpty();
     }
 
