@@ -153,6 +153,26 @@ public sealed class AdminPagesTests : WebAppTest
     }
 
     [Fact]
+    public async Task Platform_changes_through_the_api_share_the_pages_code_and_are_audited_too()
+    {
+        var api = App.AdminClient();
+        var request = new PlatformRequest("Api-1", "Api Linux", "1", ["x86_64"], DistTag: ".api1");
+        (await api.PostAsJsonAsync("/api/v1/platforms", request)).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await api.PutAsJsonAsync("/api/v1/platforms/api-1", request with { Name = null, TimeoutMinutes = 30 })).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var admin = await PageKit.SignedInAsync(App, "admin", AlbsWebApp.AdminPassword);
+        var audit = await PageKit.GetAsync(admin, "/admin/audit?action=platform&actor=admin");
+        var rows = audit.QuerySelectorAll("[data-testid=audit] tbody tr").ToList();
+        rows.Select(r => r.GetAttribute("data-action")).Should().Equal("platform.update", "platform.create");
+        rows[0].TextContent.Should().Contain("Api-1").And.Contain("timeoutMinutes");
+        (await admin.GetAsync("/admin/platforms/No-Such-1")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var form = await AlbsWebApp.FormAsync(admin, "/admin/platforms/Api-1", "platform");
+        form["Input.DistributionName"] = "Gone";
+        (await admin.PostAsync("/admin/platforms/No-Such-1", new FormUrlEncodedContent(form))).StatusCode.Should().NotBe(HttpStatusCode.InternalServerError);
+        (await admin.GetAsync("/admin/agents/no-such")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task Audit_log_lists_a_role_change_and_filters_by_action()
     {
         var admin = await PageKit.SignedInAsync(App, "admin", AlbsWebApp.AdminPassword);
