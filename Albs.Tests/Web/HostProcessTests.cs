@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
+using Albs.Modules.Identity.Contracts;
 using Albs.Tests.Support;
 
 namespace Albs.Tests.Web;
@@ -20,6 +22,12 @@ public sealed class HostProcessTests
         using var http = host.Client();
         (await http.GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK);
         (await http.GetAsync("/api/v1/me")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        // Over a real socket the audit log records where a change came from.
+        using var admin = host.AdminClient();
+        (await admin.PostAsJsonAsync("/api/v1/teams", new CreateTeamRequest("socket-team"))).StatusCode.Should().Be(HttpStatusCode.Created);
+        var audit = (await admin.GetFromJsonAsync<AuditListResponse>("/api/v1/audit?action=team.create&objectId=socket-team"))!;
+        audit.Items.Should().ContainSingle().Which.RemoteAddress.Should().BeOneOf("127.0.0.1", "::1", "::ffff:127.0.0.1");
 
         (await host.StopAsync()).Should().Be(0, "SIGTERM shuts the host down gracefully");
     }

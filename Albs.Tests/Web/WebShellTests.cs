@@ -75,10 +75,23 @@ public sealed class WebShellTests : WebAppTest
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Headers.GetValues("X-Content-Type-Options").Should().Equal("nosniff");
         response.Headers.GetValues("X-Frame-Options").Should().Equal("DENY");
+        response.Headers.GetValues("Content-Security-Policy").Single().Should().Contain("script-src 'self'").And.Contain("frame-ancestors 'none'");
+        response.Headers.Contains("Strict-Transport-Security").Should().BeFalse("plain http gets no HSTS");
         var page = await new HtmlParser().ParseDocumentAsync(await response.Content.ReadAsStringAsync());
         page.QuerySelectorAll("nav .nav-link").Select(a => a.TextContent).Should().Equal("Builds", "Releases", "Errata");
         page.QuerySelector("a[href='account/login']")!.TextContent.Should().Be("Sign in");
         page.DocumentElement.GetAttribute("lang").Should().Be("en");
+    }
+
+    [Fact]
+    public async Task Over_https_the_sign_in_cookie_is_secure_httponly_and_samesite_and_hsts_is_sent()
+    {
+        var client = App.Client();
+        client.BaseAddress = new Uri("https://localhost/");
+        var response = await AlbsWebApp.SignInAsync(client, "admin", AlbsWebApp.AdminPassword);
+        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("albs.auth=", StringComparison.Ordinal)).ToLowerInvariant();
+        cookie.Should().Contain("secure").And.Contain("httponly").And.Contain("samesite=lax");
+        response.Headers.GetValues("Strict-Transport-Security").Should().Equal("max-age=31536000");
     }
 
     [Theory]

@@ -81,6 +81,24 @@ public sealed class PostgresMigrationSchemaTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task The_audit_log_is_append_only_on_postgres_too()
+    {
+        using var database = await TestDatabase.PostgresAsync(postgres.Server);
+        await using var db = database.CreateContext();
+        await db.Database.MigrateAsync();
+        await db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO identity_audit_log (at, actor, action, object_type, object_id) VALUES (now(), 'admin', 'team.create', 'team', 'alpha')");
+
+        foreach (var sql in new[] { "UPDATE identity_audit_log SET actor = 'nobody'", "DELETE FROM identity_audit_log", "TRUNCATE identity_audit_log" })
+        {
+            var change = () => db.Database.ExecuteSqlRawAsync(sql);
+            (await change.Should().ThrowAsync<Npgsql.PostgresException>(sql)).Which.MessageText.Should().Be("identity_audit_log is append-only");
+        }
+
+        (await db.Database.SqlQueryRaw<string>("SELECT actor AS \"Value\" FROM identity_audit_log").ToListAsync()).Should().Equal("admin");
+    }
+
+    [Fact]
     public async Task Migrations_apply_once_and_are_recorded()
     {
         using var database = await TestDatabase.PostgresAsync(postgres.Server);
