@@ -28,7 +28,7 @@ public static class AgentsModule
         services.AddSingleton<AgentStateStore>();
         services.AddSingleton<IAgentShell, AgentShell>();
         services.AddSingleton<IAgentDirectory, AgentDirectory>();
-        services.AddScoped<AgentRegistry>();
+        services.AddScoped<IAgentAdministration, AgentRegistry>();
         services.AddHostedService<AgentProbeService>();
         return services;
     }

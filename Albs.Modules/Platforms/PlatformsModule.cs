@@ -1,4 +1,5 @@
 using Albs.Modules.Identity.Contracts;
+using Albs.Modules.Platforms.Administration;
 using Albs.Modules.Platforms.Catalog;
 using Albs.Modules.Platforms.Contracts;
 using Albs.Modules.Platforms.Endpoints;
@@ -22,6 +23,7 @@ public static class PlatformsModule
         services.AddOptions<PlatformsOptions>().Bind(configuration.GetSection(PlatformsOptions.SectionName));
         services.AddSingleton<PlatformStore>();
         services.AddSingleton<IPlatformCatalog>(sp => sp.GetRequiredService<PlatformStore>());
+        services.AddScoped<IPlatformAdministration, PlatformAdministration>();
         services.AddSingleton<IMockConfigBuilder, MockConfigBuilder>();
         services.AddHostedService<PlatformSeeder>();
         return services;

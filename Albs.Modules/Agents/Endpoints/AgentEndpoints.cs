@@ -1,5 +1,5 @@
+using System.Security.Claims;
 using Albs.Modules.Agents.Contracts;
-using Albs.Modules.Agents.Registry;
 using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Albs.Modules.Agents.Endpoints;
 
-/// <summary>Agents: public read; registration, change and removal by superusers.</summary>
+/// <summary>Agents: public read; registration, change and removal by superusers (through <see cref="IAgentAdministration"/>, as the admin pages do).</summary>
 internal static class AgentEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)
@@ -22,20 +22,51 @@ internal static class AgentEndpoints
         group.MapDelete("/{name}", DeleteAsync).RequirePermission(AgentPermissions.Manage).WithName("DeleteAgent");
     }
 
-    private static async Task<Ok<IReadOnlyList<AgentResponse>>> ListAsync(AgentRegistry registry, CancellationToken ct) =>
-        TypedResults.Ok(await registry.ListAsync(ct));
+    private static async Task<Ok<IReadOnlyList<AgentResponse>>> ListAsync(IAgentAdministration agents, CancellationToken ct) =>
+        TypedResults.Ok(await agents.ListAsync(ct));
 
-    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, AgentRegistry registry, CancellationToken ct) =>
-        await registry.GetAsync(name, ct) is { } agent ? TypedResults.Ok(agent) : TypedResults.NotFound();
+    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, IAgentAdministration agents, CancellationToken ct) =>
+        await agents.FindAsync(name, ct) is { } agent ? TypedResults.Ok(agent) : TypedResults.NotFound();
 
-    private static Task<Results<Created<AgentResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        RegisterAgentRequest request, AgentRegistry registry, CancellationToken ct) =>
-        registry.RegisterAsync(request, ct);
+    private static async Task<Results<Created<AgentResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
+        RegisterAgentRequest request, ClaimsPrincipal user, IAgentAdministration agents, CancellationToken ct)
+    {
+        var result = await agents.RegisterAsync(user, request, ct);
+        return result switch
+        {
+            { StatusCode: StatusCodes.Status201Created, Value.Agent: { } agent } => TypedResults.Created($"/api/v1/agents/{agent.Name}", agent),
+            { StatusCode: StatusCodes.Status400BadRequest } => TypedResults.ValidationProblem(result.Errors!),
+            { StatusCode: StatusCodes.Status409Conflict, Value.HostKeysToConfirm: { } scanned } => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Confirm the agent's host key",
+                detail: result.Error,
+                extensions: new Dictionary<string, object?> { ["scannedHostKeys"] = scanned.Lines, ["fingerprints"] = scanned.Fingerprints }),
+            { StatusCode: StatusCodes.Status409Conflict } => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Agent exists", detail: result.Error),
+            _ => TypedResults.Problem(detail: result.Error, statusCode: result.StatusCode),
+        };
+    }
 
-    private static Task<Results<Ok<AgentResponse>, ValidationProblem, NotFound>> UpdateAsync(
-        string name, UpdateAgentRequest request, AgentRegistry registry, CancellationToken ct) =>
-        registry.UpdateAsync(name, request, ct);
+    private static async Task<Results<Ok<AgentResponse>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
+        string name, UpdateAgentRequest request, ClaimsPrincipal user, IAgentAdministration agents, CancellationToken ct)
+    {
+        var result = await agents.UpdateAsync(user, name, request, ct);
+        return result.StatusCode switch
+        {
+            StatusCodes.Status200OK => TypedResults.Ok(result.Value!),
+            StatusCodes.Status400BadRequest => TypedResults.ValidationProblem(result.Errors!),
+            StatusCodes.Status404NotFound => TypedResults.NotFound(),
+            _ => TypedResults.Problem(detail: result.Error, statusCode: result.StatusCode),
+        };
+    }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(string name, AgentRegistry registry, CancellationToken ct) =>
-        await registry.DeleteAsync(name, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(string name, ClaimsPrincipal user, IAgentAdministration agents, CancellationToken ct)
+    {
+        var result = await agents.DeleteAsync(user, name, ct);
+        return result.StatusCode switch
+        {
+            StatusCodes.Status200OK => TypedResults.NoContent(),
+            StatusCodes.Status404NotFound => TypedResults.NotFound(),
+            _ => TypedResults.Problem(detail: result.Error, statusCode: result.StatusCode),
+        };
+    }
 }

@@ -1,15 +1,20 @@
+using System.Security.Claims;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Agents.Health;
 using Albs.Modules.Agents.Ssh;
 using Albs.Modules.Common.Events;
 using Albs.Modules.Common.Persistence;
+using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Albs.Modules.Agents.Registry;
 
-/// <summary>Registration, change and removal of agents (superusers), and the public read model.</summary>
+/// <summary>
+/// Registration, change and removal of agents (superusers), and the public read model: the one
+/// implementation behind <c>/api/v1/agents</c> and the admin pages. Changes are saved together with
+/// their audit entry (<see cref="IAuditLog.RecordAsync"/> saves what the request's context has pending).
+/// </summary>
 internal sealed class AgentRegistry(
     AlbsDbContext db,
     SshRuntime runtime,
@@ -18,16 +23,25 @@ internal sealed class AgentRegistry(
     AgentStateStore states,
     IEventPublisher events,
     AgentProbeSignal probe,
-    TimeProvider clock)
+    IAccessControl access,
+    IAuditLog audit,
+    TimeProvider clock) : IAgentAdministration
 {
-    public async Task<IReadOnlyList<AgentResponse>> ListAsync(CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<AgentResponse>> ListAsync(CancellationToken cancellationToken = default) =>
         [.. (await db.Set<Agent>().AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken)).Select(a => a.ToResponse())];
 
-    public async Task<AgentResponse?> GetAsync(string name, CancellationToken cancellationToken) =>
+    public async Task<AgentResponse?> FindAsync(string name, CancellationToken cancellationToken = default) =>
         (await db.Set<Agent>().AsNoTracking().SingleOrDefaultAsync(a => a.Name == name, cancellationToken))?.ToResponse();
 
-    public async Task<Results<Created<AgentResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(RegisterAgentRequest request, CancellationToken cancellationToken)
+    public async Task<CommandResult<AgentRegistrationDto>> RegisterAsync(ClaimsPrincipal actor, RegisterAgentRequest request, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var allowed = await access.CheckAsync(actor, AgentPermissions.Manage, null, cancellationToken);
+        if (!allowed.IsAllowed)
+        {
+            return CommandResult.Denied<AgentRegistrationDto>(allowed);
+        }
+
         var errors = new Dictionary<string, string[]>();
         var port = request.Port ?? 22;
         AgentValidation.Name(request.Name, errors);
@@ -41,7 +55,7 @@ internal sealed class AgentRegistry(
         var hostKey = ParseHostKey(request.HostKey, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Invalid<AgentRegistrationDto>(errors);
         }
 
         if (await db.Set<Agent>().AnyAsync(a => a.Name == request.Name, cancellationToken))
@@ -54,14 +68,13 @@ internal sealed class AgentRegistry(
             var (scanned, error) = await scanner.ScanAsync(request.Host!, port, cancellationToken);
             if (scanned is null)
             {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["hostKey"] = [$"hostKey is required: {error}"] });
+                return Invalid<AgentRegistrationDto>(new Dictionary<string, string[]> { ["hostKey"] = [$"hostKey is required: {error}"] });
             }
 
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Confirm the agent's host key",
-                detail: "Nothing was registered. Compare these fingerprints with the agent's own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the agent), then post again with \"hostKey\" set to the lines you trust.",
-                extensions: new Dictionary<string, object?> { ["scannedHostKeys"] = scanned.Lines, ["fingerprints"] = scanned.Fingerprints });
+            return new CommandResult<AgentRegistrationDto>(
+                new AgentRegistrationDto(null, new ScannedHostKeysDto(scanned.Lines, scanned.Fingerprints)),
+                StatusCodes.Status409Conflict,
+                ConfirmHostKey);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -87,12 +100,12 @@ internal sealed class AgentRegistry(
         db.Add(agent);
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await audit.RecordAsync("agent.register", "agent", agent.Name, Describe(agent), cancellationToken);
         }
         catch (DbUpdateException)
         {
             // Another request registered the same name between the check and the insert.
-            db.Entry(agent).State = EntityState.Detached;
+            db.ChangeTracker.Clear();
             if (await db.Set<Agent>().AsNoTracking().AnyAsync(a => a.Name == agent.Name, CancellationToken.None))
             {
                 return Exists(agent.Name);
@@ -102,15 +115,22 @@ internal sealed class AgentRegistry(
         }
 
         probe.Request();
-        return TypedResults.Created($"/api/v1/agents/{agent.Name}", agent.ToResponse());
+        return new CommandResult<AgentRegistrationDto>(new AgentRegistrationDto(agent.ToResponse()), StatusCodes.Status201Created);
     }
 
-    public async Task<Results<Ok<AgentResponse>, ValidationProblem, NotFound>> UpdateAsync(string name, UpdateAgentRequest request, CancellationToken cancellationToken)
+    public async Task<CommandResult<AgentResponse>> UpdateAsync(ClaimsPrincipal actor, string name, UpdateAgentRequest request, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var allowed = await access.CheckAsync(actor, AgentPermissions.Manage, null, cancellationToken);
+        if (!allowed.IsAllowed)
+        {
+            return CommandResult.Denied<AgentResponse>(allowed);
+        }
+
         var agent = await db.Set<Agent>().SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
         if (agent is null)
         {
-            return TypedResults.NotFound();
+            return NotFound(name);
         }
 
         var errors = new Dictionary<string, string[]>();
@@ -136,10 +156,11 @@ internal sealed class AgentRegistry(
         var hostKey = ParseHostKey(request.HostKey, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Invalid<AgentResponse>(errors);
         }
 
         var before = AgentConnection.From(agent);
+        var old = Describe(agent);
         agent.Host = request.Host ?? agent.Host;
         agent.Port = request.Port ?? agent.Port;
         agent.UserName = request.User ?? agent.UserName;
@@ -164,30 +185,79 @@ internal sealed class AgentRegistry(
         }
 
         agent.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(cancellationToken);
+        var keyChanged = request.PrivateKey is not null || request.PrivateKeyPath is not null;
+        await audit.RecordAsync("agent.update", "agent", agent.Name, new { changed = Changes(old, Describe(agent), keyChanged) }, cancellationToken);
         if (before.ConnectionId != agent.ConnectionId)
         {
             await ssh.ExitMasterAsync(before);
         }
 
         probe.Request();
-        return TypedResults.Ok(agent.ToResponse());
+        return CommandResult.Ok(agent.ToResponse());
     }
 
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    public async Task<CommandResult<AgentResponse>> DeleteAsync(ClaimsPrincipal actor, string name, CancellationToken cancellationToken = default)
     {
+        var allowed = await access.CheckAsync(actor, AgentPermissions.Manage, null, cancellationToken);
+        if (!allowed.IsAllowed)
+        {
+            return CommandResult.Denied<AgentResponse>(allowed);
+        }
+
         var agent = await db.Set<Agent>().SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
         if (agent is null)
         {
-            return false;
+            return NotFound(name);
         }
 
         db.Remove(agent);
-        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync("agent.delete", "agent", agent.Name, Describe(agent), cancellationToken);
         await ssh.ExitMasterAsync(AgentConnection.From(agent));
         runtime.Forget(agent.Name);
-        return true;
+        return CommandResult.Ok(agent.ToResponse());
     }
+
+    /// <summary>What the audit log keeps of an agent: operational facts, never key material (only where the key comes from).</summary>
+    private static Dictionary<string, object?> Describe(Agent agent) => new(StringComparer.Ordinal)
+    {
+        ["host"] = agent.Host,
+        ["port"] = agent.Port,
+        ["user"] = agent.UserName,
+        ["arches"] = agent.ArchList,
+        ["slots"] = agent.Slots,
+        ["workDirectory"] = agent.WorkDirectory,
+        ["enabled"] = agent.Enabled,
+        ["maintenance"] = agent.Maintenance,
+        ["hostKeyFingerprints"] = HostKeys.Fingerprints(agent.HostKey),
+        ["privateKeySource"] = agent.PrivateKeyPath is null ? "stored" : "path",
+    };
+
+    /// <summary>Each changed field with its old and new value; a replaced private key is named, never shown.</summary>
+    private static Dictionary<string, object?> Changes(Dictionary<string, object?> before, Dictionary<string, object?> after, bool keyChanged)
+    {
+        var changes = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (field, value) in after)
+        {
+            var old = before.GetValueOrDefault(field);
+            if (System.Text.Json.JsonSerializer.Serialize(old) != System.Text.Json.JsonSerializer.Serialize(value))
+            {
+                changes[field] = new { from = old, to = value };
+            }
+        }
+
+        if (keyChanged)
+        {
+            changes["privateKey"] = "replaced";
+        }
+
+        return changes;
+    }
+
+    private static CommandResult<T> Invalid<T>(Dictionary<string, string[]> errors) =>
+        new(default, StatusCodes.Status400BadRequest, string.Join(" ", errors.Values.SelectMany(e => e)), errors);
+
+    private static CommandResult<AgentResponse> NotFound(string name) =>
+        CommandResult.Fail<AgentResponse>(StatusCodes.Status404NotFound, $"There is no agent named '{name}'.");
 
     private static string? ParseHostKey(string? text, Dictionary<string, string[]> errors)
     {
@@ -205,6 +275,10 @@ internal sealed class AgentRegistry(
         return normalized;
     }
 
-    private static ProblemHttpResult Exists(string name) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Agent exists", detail: $"An agent named '{name}' is registered already.");
+    private static CommandResult<AgentRegistrationDto> Exists(string name) =>
+        CommandResult.Fail<AgentRegistrationDto>(StatusCodes.Status409Conflict, $"An agent named '{name}' is registered already.");
+
+    /// <summary>Why a registration without a host key stops at the scan (the API's problem detail, the page's message).</summary>
+    public const string ConfirmHostKey =
+        "Nothing was registered. Compare these fingerprints with the agent's own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the agent), then post again with \"hostKey\" set to the lines you trust.";
 }

@@ -9,7 +9,6 @@ internal enum StoreOutcome
 {
     Stored,
     Duplicate,
-    NotFound,
 }
 
 /// <summary>
@@ -75,22 +74,6 @@ internal sealed class PlatformStore(IDbContextFactory<AlbsDbContext> contexts, T
             throw;
         }
 
-        return (StoreOutcome.Stored, platform.ToDto());
-    }
-
-    /// <summary>Replaces the definition of an existing platform (its name and creation time stay).</summary>
-    public async Task<(StoreOutcome Outcome, PlatformDto? Platform)> UpdateAsync(string name, PlatformSpec spec, CancellationToken cancellationToken)
-    {
-        var normalized = PlatformRules.NormalizeName(name);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var platform = await db.Set<Platform>().SingleOrDefaultAsync(p => p.NormalizedName == normalized, cancellationToken);
-        if (platform is null)
-        {
-            return (StoreOutcome.NotFound, null);
-        }
-
-        platform.Apply(spec with { Name = platform.Name }, clock.GetUtcNow().UtcDateTime);
-        await db.SaveChangesAsync(cancellationToken);
         return (StoreOutcome.Stored, platform.ToDto());
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Albs.Modules.Identity.Contracts;
 using Albs.Modules.Platforms.Catalog;
 using Albs.Modules.Platforms.Contracts;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Albs.Modules.Platforms.Endpoints;
 
-/// <summary>Platforms: anyone may read them; superusers create and replace them.</summary>
+/// <summary>Platforms: anyone may read them; superusers create and replace them (through <see cref="IPlatformAdministration"/>, as the admin pages do).</summary>
 internal static class PlatformEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)
@@ -28,48 +29,28 @@ internal static class PlatformEndpoints
         await store.FindAsync(name, ct) is { } platform ? TypedResults.Ok(platform) : TypedResults.NotFound();
 
     private static async Task<Results<Created<PlatformDto>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        PlatformRequest request, PlatformStore store, CancellationToken ct)
+        PlatformRequest request, ClaimsPrincipal user, IPlatformAdministration platforms, CancellationToken ct)
     {
-        var (spec, errors) = PlatformValidator.Validate(request);
-        if (spec is null)
+        var result = await platforms.CreateAsync(user, request, ct);
+        return result.StatusCode switch
         {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        var (outcome, platform) = await store.CreateAsync(spec, ct);
-        if (outcome == StoreOutcome.Duplicate)
-        {
-            return TypedResults.Problem(
-                title: "Platform exists",
-                detail: $"A platform named '{spec.Name}' (ignoring case) already exists; use PUT /api/v1/platforms/{{name}} to change it.",
-                statusCode: StatusCodes.Status409Conflict);
-        }
-
-        return TypedResults.Created($"/api/v1/platforms/{Uri.EscapeDataString(platform!.Name)}", platform);
+            StatusCodes.Status201Created => TypedResults.Created($"/api/v1/platforms/{Uri.EscapeDataString(result.Value!.Name)}", result.Value),
+            StatusCodes.Status400BadRequest => TypedResults.ValidationProblem(result.Errors!),
+            StatusCodes.Status409Conflict => TypedResults.Problem(title: "Platform exists", detail: result.Error, statusCode: StatusCodes.Status409Conflict),
+            _ => TypedResults.Problem(detail: result.Error, statusCode: result.StatusCode),
+        };
     }
 
-    private static async Task<Results<Ok<PlatformDto>, ValidationProblem, NotFound>> ReplaceAsync(
-        string name, PlatformRequest request, PlatformStore store, CancellationToken ct)
+    private static async Task<Results<Ok<PlatformDto>, ValidationProblem, NotFound, ProblemHttpResult>> ReplaceAsync(
+        string name, PlatformRequest request, ClaimsPrincipal user, IPlatformAdministration platforms, CancellationToken ct)
     {
-        var current = await store.FindAsync(name, ct);
-        if (current is null)
+        var result = await platforms.ReplaceAsync(user, name, request, ct);
+        return result.StatusCode switch
         {
-            return TypedResults.NotFound();
-        }
-
-        var (spec, errors) = PlatformValidator.Validate(request with { Name = request.Name ?? current.Name });
-        if (request.Name is not null && !string.Equals(request.Name, current.Name, StringComparison.Ordinal))
-        {
-            errors["name"] = [$"cannot be changed: it is '{current.Name}' (builds refer to platforms by name)"];
-            spec = null;
-        }
-
-        if (spec is null)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        var (outcome, platform) = await store.UpdateAsync(current.Name, spec, ct);
-        return outcome == StoreOutcome.NotFound ? TypedResults.NotFound() : TypedResults.Ok(platform!);
+            StatusCodes.Status200OK => TypedResults.Ok(result.Value!),
+            StatusCodes.Status400BadRequest => TypedResults.ValidationProblem(result.Errors!),
+            StatusCodes.Status404NotFound => TypedResults.NotFound(),
+            _ => TypedResults.Problem(detail: result.Error, statusCode: result.StatusCode),
+        };
     }
 }
