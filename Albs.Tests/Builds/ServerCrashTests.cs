@@ -22,7 +22,7 @@ public sealed class ServerCrashTests
     public async Task Tasks_of_a_killed_server_are_run_again_after_their_lease_and_nothing_is_stored_twice_or_half()
     {
         using var database = TestDatabase.Sqlite();
-        await using var agent = await SshAgentServer.StartAsync();
+        await using var agent = await SshAgentServer.StartAsync(recordCommands: true);
         using var hello = await TestGitRepository.CreateAsync("hello");
         var spec = BuildAgentTest.Fixture("hello.spec").Replace(
             "gcc -O2 -o hello hello.c",
@@ -93,6 +93,17 @@ public sealed class ServerCrashTests
         await Eventually.TrueAsync(
             () => Task.FromResult(!Directory.Exists(Path.Combine(database.DataDirectory, "work")) || Directory.GetFileSystemEntries(Path.Combine(database.DataDirectory, "work")).Length == 0),
             "no work directory of the abandoned attempt is left on the server");
-        await Eventually.TrueAsync(() => Task.FromResult(Directory.GetDirectories(agent.WorkDirectory, "task-*").Length == 0), "nor on the agent");
+        try
+        {
+            await Eventually.TrueAsync(() => Task.FromResult(Directory.GetDirectories(agent.WorkDirectory, "task-*").Length == 0), "nor on the agent");
+        }
+        catch (TimeoutException ex)
+        {
+            // Flaked once under load (2026-11-22): say what was left and what the agent was asked to do.
+            var left = Directory.GetDirectories(agent.WorkDirectory, "task-*")
+                .Select(d => $"{Path.GetFileName(d)}: {string.Join(", ", Directory.GetFileSystemEntries(d, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(d, f)).Take(20))}");
+            var commands = agent.Commands().Select(c => $"{c.At:HH:mm:ss.fff} {(c.Command.Length > 200 ? c.Command[..200] : c.Command)}");
+            throw new TimeoutException($"{ex.Message}\nleft: {string.Join("; ", left)}\nagent commands:\n{string.Join('\n', commands)}", ex);
+        }
     }
 }
