@@ -144,6 +144,39 @@ public sealed class BuildPagesTests : BuildAgentTest
     }
 
     [Fact]
+    public async Task A_failed_build_shows_its_error_and_restart_failed_through_the_page_runs_it_again()
+    {
+        await RegisterAgentAsync("builder1");
+        var spec = Fixture("hello.spec").Replace(
+            "gcc -O2 -o hello hello.c",
+            "test -f \"$HOME/allow-build\" || { echo 'albs-test: not allowed yet'; exit 1; }\ngcc -O2 -o hello hello.c",
+            StringComparison.Ordinal);
+        await Hello.CommitAsync("guarded build", ("hello.spec", spec));
+        var build = await SubmitAsync(Demo(Hello.Url));
+        (await WaitForEndAsync(build.Id)).Status.Should().Be("failed");
+        var admin = await PageKit.SignedInAsync(App, "admin", AlbsWebApp.AdminPassword);
+
+        var page = await PageKit.GetAsync(admin, $"/builds/{build.Id}");
+        var x86 = page.QuerySelectorAll("[data-testid=task-matrix] [data-task]").Single(c => c.QuerySelector("[data-status]")!.TextContent == "failed");
+        x86.QuerySelector("[data-testid=error]")!.TextContent.Should().NotBeEmpty();
+        page.QuerySelector("form[data-testid=cancel-build]").Should().BeNull("the build has ended");
+        page.QuerySelector("form[data-testid=restart-failed]").Should().NotBeNull();
+        (await PageKit.GetAsync(App.Client(), $"/builds/{build.Id}")).QuerySelector("form[data-testid=restart-failed]").Should().BeNull();
+
+        await File.WriteAllTextAsync(Path.Combine(Agent.WorkDirectory, "allow-build"), "yes");
+        var restarted = await PageKit.SubmitAsync(admin, $"/builds/{build.Id}", "restart-failed", []);
+        PageKit.Message(restarted).Should().Be($"The failed tasks of build {build.Id} are queued again.");
+        var done = await WaitForEndAsync(build.Id);
+        done.Status.Should().Be("completed");
+        var again = await PageKit.GetAsync(admin, $"/builds/{build.Id}");
+        var task = done.Tasks.Single(t => t.Arch == "x86_64");
+        again.QuerySelector($"[data-testid=task-matrix] [data-task='{task.Id}'] [data-testid=attempt]")!.TextContent.Should().Be("attempt 2");
+        again.QuerySelectorAll($"section[data-task='{task.Id}'] a[data-testid=log]").Select(a => a.TextContent).Should().Equal("build.1.log", "build.2.log");
+        var audit = (await App.AdminClient().GetFromJsonAsync<AuditListResponse>("/api/v1/audit?action=build.restart-failed"))!;
+        audit.Items.Should().ContainSingle(e => e.Actor == "admin");
+    }
+
+    [Fact]
     public async Task An_unknown_build_is_answered_with_the_not_found_page()
     {
         var response = await App.Client().GetAsync("/builds/424242");
