@@ -33,6 +33,8 @@ public static class BuildsModule
             .Validate(o => o.TaskLease >= TimeSpan.FromSeconds(3), "Builds:TaskLease must be at least 3 seconds.").ValidateOnStart();
         services.AddSingleton<GitSourceResolver>();
         services.AddScoped<BuildRequestValidator>();
+        services.AddScoped<IBuildQueries, BuildQueryService>();
+        services.AddScoped<IBuildCommands, BuildCommands>();
         services.AddSingleton<GitMirror>();
         services.AddSingleton<RpmHeader>();
         services.AddSingleton<LookasideStore>();

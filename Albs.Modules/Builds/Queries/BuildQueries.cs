@@ -16,7 +16,7 @@ namespace Albs.Modules.Builds.Queries;
 /// <summary>The public reads: a build with its tasks, and the filtered, paged build list.</summary>
 internal static class BuildQueries
 {
-    public const int MaxPageSize = 100;
+    public const int MaxPageSize = BuildListQuery.MaxPageSize;
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
@@ -25,27 +25,40 @@ internal static class BuildQueries
             .AllowAnonymous().WithName("GetBuild").WithTags("Builds");
         endpoints.MapGet("/api/v1/builds", ListAsync)
             .AllowAnonymous().WithName("ListBuilds").WithTags("Builds")
-            .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy, product; page from 1.");
+            .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy, product, from, to (UTC); page from 1.");
     }
 
-    public static async Task<BuildResponse?> GetAsync(AlbsDbContext db, DataDirectory data, long id, CancellationToken ct)
+    public static async Task<BuildResponse?> GetAsync(AlbsDbContext db, DataDirectory data, long id, CancellationToken ct) =>
+        (await GetDetailsAsync(db, data, id, ct))?.Build;
+
+    /// <summary>The build as the API shows it, with its product's id; null when unknown.</summary>
+    public static async Task<BuildDetails?> GetDetailsAsync(AlbsDbContext db, DataDirectory data, long id, CancellationToken ct)
     {
         var build = await db.Set<Build>().AsNoTracking().AsSplitQuery()
             .Include(b => b.Sources)
             .Include(b => b.Tasks).ThenInclude(t => t.Artifacts)
             .SingleOrDefaultAsync(b => b.Id == id, ct);
-        return build is null ? null : ToResponse(build, data);
+        return build is null ? null : new BuildDetails(ToResponse(build, data), build.ProductId);
     }
 
     private static async Task<Results<Ok<BuildListResponse>, ValidationProblem>> ListAsync(
         AlbsDbContext db, CancellationToken ct, string? package = null, string? status = null, string? platform = null,
-        string? arch = null, string? createdBy = null, string? product = null, int page = 1, int pageSize = 25)
+        string? arch = null, string? createdBy = null, string? product = null, DateTime? from = null, DateTime? to = null,
+        int page = 1, int pageSize = 25)
     {
         if (page < 1 || pageSize is < 1 or > MaxPageSize)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = [$"page starts at 1; pageSize is 1 to {MaxPageSize}"] });
         }
 
+        return TypedResults.Ok(await ListBuildsAsync(db, new BuildListQuery(package, status, platform, arch, createdBy, product, from, to, page, pageSize), ct));
+    }
+
+    /// <summary>The list behind the endpoint and <see cref="IBuildQueries"/>; the page is taken as given.</summary>
+    public static async Task<BuildListResponse> ListBuildsAsync(AlbsDbContext db, BuildListQuery query, CancellationToken ct)
+    {
+        var (package, status, platform, arch, createdBy, product) = (query.Package, query.Status, query.Platform, query.Arch, query.CreatedBy, query.Product);
+        var (page, pageSize) = (query.Page, query.PageSize);
         var builds = db.Set<Build>().AsNoTracking();
         if (!string.IsNullOrWhiteSpace(package))
         {
@@ -77,6 +90,18 @@ internal static class BuildQueries
             builds = builds.Where(b => b.ProductName == product);
         }
 
+        if (query.From is { } from)
+        {
+            var since = AsUtc(from);
+            builds = builds.Where(b => b.CreatedAt >= since);
+        }
+
+        if (query.To is { } to)
+        {
+            var until = AsUtc(to);
+            builds = builds.Where(b => b.CreatedAt <= until);
+        }
+
         var total = await builds.CountAsync(ct);
         var rows = await builds.OrderByDescending(b => b.Id).Skip((page - 1) * pageSize).Take(pageSize)
             .Select(b => new { b.Id, b.Status, b.CreatedByName, b.CreatedAt, b.FinishedAt, b.ProductName })
@@ -101,8 +126,17 @@ internal static class BuildQueries
             [.. targets[r.Id].Select(t => t.Platform).Distinct().Order(StringComparer.Ordinal)],
             [.. targets[r.Id].Where(t => t.Arch != BuildPlanner.SrcArch).Select(t => t.Arch).Distinct().Order(StringComparer.Ordinal)],
             r.ProductName)).ToList();
-        return TypedResults.Ok(new BuildListResponse(items, page, pageSize, total));
+        return new BuildListResponse(items, page, pageSize, total);
     }
+
+    /// <summary>A time without a zone is taken as UTC, as every stored time is.</summary>
+    private static DateTime AsUtc(DateTime time) => time.Kind switch
+    {
+        DateTimeKind.Utc => time,
+        DateTimeKind.Local => time.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(time, DateTimeKind.Utc),
+    };
+
 
     private static BuildResponse ToResponse(Build build, DataDirectory data)
     {

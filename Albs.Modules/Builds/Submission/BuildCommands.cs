@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Security.Claims;
+using Albs.Modules.Builds.Contracts;
+using Albs.Modules.Builds.Dispatch;
+using Albs.Modules.Builds.Model;
+using Albs.Modules.Builds.Queries;
+using Albs.Modules.Common.Persistence;
+using Albs.Modules.Common.Storage;
+using Albs.Modules.Identity.Contracts;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+
+namespace Albs.Modules.Builds.Submission;
+
+/// <summary>
+/// Cancel and restart-failed, behind both the endpoints (<see cref="CancelBuild"/>, <see cref="RestartFailed"/>)
+/// and the build page: the permission is checked on the build's product, and the audit log written.
+/// </summary>
+internal sealed class BuildCommands(
+    IAccessControl access, IAuditLog audit, AlbsDbContext db, DataDirectory data, BuildTaskStore store,
+    RunningTasks running, BuildSignal signal, TimeProvider clock) : IBuildCommands
+{
+    public async Task<CommandResult<BuildResponse>> CancelAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken = default)
+    {
+        var ct = cancellationToken;
+        var build = await db.Set<Build>().AsNoTracking().Where(b => b.Id == id).Select(b => new { b.Status, b.ProductId }).SingleOrDefaultAsync(ct);
+        if (build is null)
+        {
+            return CommandResult.Fail<BuildResponse>(StatusCodes.Status404NotFound, $"There is no build {id}.");
+        }
+
+        var allowed = await access.CheckAsync(actor, BuildPermissions.Cancel, build.ProductId, ct);
+        if (!allowed.IsAllowed)
+        {
+            return CommandResult.Denied<BuildResponse>(allowed);
+        }
+
+        if (build.Status is BuildStatus.Completed or BuildStatus.Failed or BuildStatus.Cancelled)
+        {
+            return CommandResult.Fail<BuildResponse>(StatusCodes.Status409Conflict, $"Build {id} has already ended ({build.Status}).");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var reason = $"cancelled by {actor.Identity?.Name}";
+        var tasks = db.Set<BuildTask>().Where(t => t.BuildId == id);
+        var started = await tasks.Where(t => t.Status == BuildStatus.Started).Select(t => t.Id).ToListAsync(ct);
+        await tasks.Where(t => t.Status == BuildStatus.Idle || t.Status == BuildStatus.Started)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Cancelled).SetProperty(t => t.FinishedAt, now).SetProperty(t => t.Error, reason), ct);
+        foreach (var taskId in started)
+        {
+            running.Cancel(taskId);
+        }
+
+        await audit.RecordAsync("build.cancel", "build", id.ToString(CultureInfo.InvariantCulture), new { running = started.Count }, ct);
+
+        await store.SettleAsync(ct);
+        signal.Notify();
+        return CommandResult.Ok((await BuildQueries.GetAsync(db, data, id, ct))!);
+    }
+
+    public async Task<CommandResult<BuildResponse>> RestartFailedAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken = default)
+    {
+        var ct = cancellationToken;
+        var build = await db.Set<Build>().AsNoTracking().Where(b => b.Id == id).Select(b => new { b.ProductId }).SingleOrDefaultAsync(ct);
+        if (build is null)
+        {
+            return CommandResult.Fail<BuildResponse>(StatusCodes.Status404NotFound, $"There is no build {id}.");
+        }
+
+        var allowed = await access.CheckAsync(actor, BuildPermissions.Restart, build.ProductId, ct);
+        if (!allowed.IsAllowed)
+        {
+            return CommandResult.Denied<BuildResponse>(allowed);
+        }
+
+        var strategy = db.Database.CreateExecutionStrategy();
+        var restarted = await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var count = await db.Set<BuildTask>().Where(t => t.BuildId == id && t.Status == BuildStatus.Failed)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Idle).SetProperty(t => t.Error, (string?)null)
+                    .SetProperty(t => t.FinishedAt, (DateTime?)null).SetProperty(t => t.AgentName, (string?)null), ct);
+            if (count > 0)
+            {
+                await db.Set<Build>().Where(b => b.Id == id)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running).SetProperty(b => b.FinishedAt, (DateTime?)null), ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return count;
+        });
+        if (restarted == 0)
+        {
+            return CommandResult.Fail<BuildResponse>(StatusCodes.Status409Conflict, $"Build {id} has no failed tasks.");
+        }
+
+        await audit.RecordAsync("build.restart-failed", "build", id.ToString(CultureInfo.InvariantCulture), new { tasks = restarted }, ct);
+        signal.Notify();
+        return CommandResult.Ok((await BuildQueries.GetAsync(db, data, id, ct))!);
+    }
+
+    /// <summary>The endpoints' answer for a command's outcome, as they answered before the code was shared.</summary>
+    public static IResult ToHttpResult(CommandResult<BuildResponse> result) => result.StatusCode switch
+    {
+        StatusCodes.Status200OK => TypedResults.Ok(result.Value),
+        StatusCodes.Status404NotFound => TypedResults.NotFound(),
+        StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => new AccessResult(result.StatusCode, result.Error).ToProblem(),
+        _ => TypedResults.Problem(result.Error, statusCode: result.StatusCode),
+    };
+}
