@@ -53,6 +53,19 @@ internal sealed class BuildLogDirectory(IDbContextFactory<AlbsDbContext> context
             return new BuildLogSlice(0, 0, [], info);
         }
 
+        var (first, last, lines) = await SliceAsync(log, end, maxBytes, wholeLinesOnly: info.Live, ct);
+        return new BuildLogSlice(first, last, lines, info with { Size = log.Length });
+    }
+
+    /// <summary>
+    /// The lines of <paramref name="log"/> in at most <paramref name="maxBytes"/> before <paramref name="end"/>
+    /// (the log's end when null), starting after a newline (unless one line is longer than the slice);
+    /// the last line is left out unless it ends with a newline, when <paramref name="wholeLinesOnly"/> or
+    /// when <paramref name="end"/> lies inside the log.
+    /// </summary>
+    internal static async Task<(long Start, long End, IReadOnlyList<BuildLogLine> Lines)> SliceAsync(
+        Stream log, long? end, int maxBytes, bool wholeLinesOnly, CancellationToken ct)
+    {
         var length = log.Length;
         var last = Math.Clamp(end ?? length, 0, length);
         var first = Math.Max(0, last - Math.Max(1, maxBytes));
@@ -71,7 +84,7 @@ internal sealed class BuildLogDirectory(IDbContextFactory<AlbsDbContext> context
         }
 
         var stop = bytes.Length;
-        if (info.Live || last < length)
+        if (wholeLinesOnly || last < length)
         {
             // A line still being written is left to the follower, which resumes at the slice's end.
             var newline = Array.LastIndexOf(bytes, (byte)'\n');
@@ -94,6 +107,6 @@ internal sealed class BuildLogDirectory(IDbContextFactory<AlbsDbContext> context
             lines.Add(new BuildLogLine(readFrom + lineStart, Encoding.UTF8.GetString(bytes, lineStart, stop - lineStart)));
         }
 
-        return new BuildLogSlice(readFrom + begin, readFrom + stop, lines, info with { Size = length });
+        return (readFrom + begin, readFrom + stop, lines);
     }
 }
