@@ -45,6 +45,7 @@ public static class BuildsModule
         services.AddSingleton<BuildSignal>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<LogSignals>();
+        services.AddSingleton<IBuildLogDirectory, BuildLogDirectory>();
         services.AddHostedService<BuildDispatcher>();
         services.AddSingleton(sp =>
         {

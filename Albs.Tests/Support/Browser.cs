@@ -1,0 +1,114 @@
+using Microsoft.Playwright;
+
+namespace Albs.Tests.Support;
+
+/// <summary>
+/// Debian's Chromium (<c>/usr/bin/chromium</c>, installed by <c>scripts/setup</c>) driven by Playwright,
+/// headless. Playwright's own browser downloads are never used (no <c>playwright install</c>). Pages
+/// record what the browser reports as errors (a script refused by the CSP, an exception), and
+/// screenshots go to <see cref="ScreenshotDirectory"/>.
+/// </summary>
+internal sealed class Browser : IAsyncDisposable
+{
+    /// <summary>The Chromium binary; <c>ALBS_CHROMIUM</c> overrides it.</summary>
+    public static readonly string ExecutablePath = Environment.GetEnvironmentVariable("ALBS_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    private readonly IPlaywright playwright;
+    private readonly IBrowser browser;
+
+    private Browser(IPlaywright playwright, IBrowser browser)
+    {
+        this.playwright = playwright;
+        this.browser = browser;
+    }
+
+    /// <summary>
+    /// Where screenshots are kept: <c>ALBS_SCREENSHOTS</c>, else <c>TestResults/screenshots</c> in the
+    /// test's output directory.
+    /// </summary>
+    public static string ScreenshotDirectory =>
+        Environment.GetEnvironmentVariable("ALBS_SCREENSHOTS") is { Length: > 0 } directory
+            ? directory
+            : Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+
+    /// <summary>Errors the pages of this browser reported: console errors, uncaught exceptions, answers 400 and above.</summary>
+    public List<string> Errors { get; } = [];
+
+    public static async Task<Browser> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        try
+        {
+            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = ExecutablePath,
+                Headless = true,
+                Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                Timeout = 60_000,
+            });
+            return new Browser(playwright, browser);
+        }
+        catch
+        {
+            playwright.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new page in a fresh context (no cookies: an anonymous visitor) whose relative URLs go to <paramref name="baseAddress"/>.</summary>
+    public async Task<IPage> NewPageAsync(Uri baseAddress, bool darkScheme = false)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            ColorScheme = darkScheme ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            // A failed load is reported with its address below; the console's line does not name it.
+            if (message.Type == "error" && !message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal))
+            {
+                lock (Errors)
+                {
+                    Errors.Add($"console: {message.Text}");
+                }
+            }
+        };
+        page.Response += (_, response) =>
+        {
+            // The browser asks for /favicon.ico by itself; Albs has none.
+            if (response.Status >= 400 && !response.Url.EndsWith("/favicon.ico", StringComparison.Ordinal))
+            {
+                lock (Errors)
+                {
+                    Errors.Add($"{response.Status}: {response.Request.Method} {response.Url}");
+                }
+            }
+        };
+        page.PageError += (_, error) =>
+        {
+            lock (Errors)
+            {
+                Errors.Add($"page error: {error}");
+            }
+        };
+        return page;
+    }
+
+    /// <summary>Saves a full-page screenshot as <c>&lt;name&gt;.png</c> in <see cref="ScreenshotDirectory"/>; returns its path.</summary>
+    public static async Task<string> ScreenshotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(ScreenshotDirectory);
+        var path = Path.Combine(ScreenshotDirectory, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        return path;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
+}
