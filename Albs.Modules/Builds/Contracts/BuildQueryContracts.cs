@@ -51,6 +51,12 @@ public interface IBuildQueries
 /// </summary>
 public interface IBuildCommands
 {
+    /// <summary>
+    /// Submits a build, the same code as <c>POST /api/v1/builds</c>: 400 (errors per field) when the product is missing or
+    /// unknown, 401/403 without <see cref="BuildPermissions.Create"/> on it, then 400 for anything else invalid; 201 with the build.
+    /// </summary>
+    Task<CommandResult<BuildResponse>> SubmitAsync(ClaimsPrincipal actor, SubmitBuildRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>Cancels idle and running tasks; 404 for an unknown build, 401/403 without <see cref="BuildPermissions.Cancel"/>, 409 when the build has ended.</summary>
     Task<CommandResult<BuildResponse>> CancelAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken = default);
 

@@ -18,8 +18,38 @@ namespace Albs.Modules.Builds.Submission;
 /// </summary>
 internal sealed class BuildCommands(
     IAccessControl access, IAuditLog audit, AlbsDbContext db, DataDirectory data, BuildTaskStore store,
-    RunningTasks running, BuildSignal signal, TimeProvider clock) : IBuildCommands
+    RunningTasks running, BuildSignal signal, TimeProvider clock, IProductDirectory products, BuildRequestValidator validator) : IBuildCommands
 {
+    public async Task<CommandResult<BuildResponse>> SubmitAsync(ClaimsPrincipal actor, SubmitBuildRequest request, CancellationToken cancellationToken = default)
+    {
+        var ct = cancellationToken;
+
+        // The product first: who may build is decided before anything else about the request is looked at.
+        var product = string.IsNullOrWhiteSpace(request.Product) ? null : await products.FindAsync(request.Product, ct);
+        if (product is null)
+        {
+            return CommandResult.Invalid<BuildResponse>("product", string.IsNullOrWhiteSpace(request.Product)
+                ? "product is required: the product the build belongs to"
+                : $"there is no product '{request.Product}'");
+        }
+
+        var allowed = await access.CheckAsync(actor, BuildPermissions.Create, product.Id, ct);
+        if (!allowed.IsAllowed)
+        {
+            return CommandResult.Denied<BuildResponse>(allowed);
+        }
+
+        var (valid, errors) = await validator.ValidateAsync(request, ids => MissingBuildsAsync(ids, ct), ct);
+        if (valid is null)
+        {
+            return new CommandResult<BuildResponse>(default, StatusCodes.Status400BadRequest, "The build request is not valid.", errors);
+        }
+
+        var build = await SubmitBuild.CreateAsync(db, valid, request, actor, clock.GetUtcNow().UtcDateTime, ct, product);
+        signal.Notify();
+        return new CommandResult<BuildResponse>(await BuildQueries.GetAsync(db, data, build.Id, ct), StatusCodes.Status201Created);
+    }
+
     public async Task<CommandResult<BuildResponse>> CancelAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken = default)
     {
         var ct = cancellationToken;
@@ -99,10 +129,18 @@ internal sealed class BuildCommands(
         return CommandResult.Ok((await BuildQueries.GetAsync(db, data, id, ct))!);
     }
 
+    private async Task<IReadOnlyList<long>> MissingBuildsAsync(IReadOnlyList<long> ids, CancellationToken ct)
+    {
+        var existing = await db.Set<Build>().Where(b => ids.Contains(b.Id)).Select(b => b.Id).ToListAsync(ct);
+        return [.. ids.Except(existing)];
+    }
+
     /// <summary>The endpoints' answer for a command's outcome, as they answered before the code was shared.</summary>
     public static IResult ToHttpResult(CommandResult<BuildResponse> result) => result.StatusCode switch
     {
         StatusCodes.Status200OK => TypedResults.Ok(result.Value),
+        StatusCodes.Status201Created => TypedResults.Created($"/api/v1/builds/{result.Value!.Id}", result.Value),
+        StatusCodes.Status400BadRequest when result.Errors is { } errors => TypedResults.ValidationProblem(errors, title: "The build request is not valid."),
         StatusCodes.Status404NotFound => TypedResults.NotFound(),
         StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => new AccessResult(result.StatusCode, result.Error).ToProblem(),
         _ => TypedResults.Problem(result.Error, statusCode: result.StatusCode),

@@ -1,12 +1,9 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Albs.Modules.Builds.Contracts;
-using Albs.Modules.Builds.Dispatch;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Planning;
-using Albs.Modules.Builds.Queries;
 using Albs.Modules.Common.Persistence;
-using Albs.Modules.Common.Storage;
 using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -25,43 +22,8 @@ internal static class SubmitBuild
             .WithTags("Builds")
             .WithSummary("Submit a build of git refs or SRPMs for platforms and architectures.");
 
-    private static async Task<IResult> HandleAsync(
-        SubmitBuildRequest request, ClaimsPrincipal user, IProductDirectory products, IAccessControl access, BuildRequestValidator validator,
-        AlbsDbContext db, DataDirectory data, BuildSignal dispatch, TimeProvider clock, CancellationToken ct)
-    {
-        // The product first: who may build is decided before anything else about the request is looked at.
-        var product = string.IsNullOrWhiteSpace(request.Product) ? null : await products.FindAsync(request.Product, ct);
-        if (product is null)
-        {
-            var message = string.IsNullOrWhiteSpace(request.Product)
-                ? "product is required: the product the build belongs to"
-                : $"there is no product '{request.Product}'";
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["product"] = [message] }, title: "The build request is not valid.");
-        }
-
-        var allowed = await access.CheckAsync(user, BuildPermissions.Create, product.Id, ct);
-        if (!allowed.IsAllowed)
-        {
-            return allowed.ToProblem();
-        }
-
-        var (valid, errors) = await validator.ValidateAsync(request, ids => MissingBuildsAsync(db, ids, ct), ct);
-        if (valid is null)
-        {
-            return TypedResults.ValidationProblem(errors, title: "The build request is not valid.");
-        }
-
-        var build = await CreateAsync(db, valid, request, user, clock.GetUtcNow().UtcDateTime, ct, product);
-        dispatch.Notify();
-        var response = await BuildQueries.GetAsync(db, data, build.Id, ct);
-        return TypedResults.Created($"/api/v1/builds/{build.Id}", response);
-    }
-
-    private static async Task<IReadOnlyList<long>> MissingBuildsAsync(AlbsDbContext db, IReadOnlyList<long> ids, CancellationToken ct)
-    {
-        var existing = await db.Set<Build>().Where(b => ids.Contains(b.Id)).Select(b => b.Id).ToListAsync(ct);
-        return [.. ids.Except(existing)];
-    }
+    private static async Task<IResult> HandleAsync(SubmitBuildRequest request, ClaimsPrincipal user, IBuildCommands commands, CancellationToken ct) =>
+        BuildCommands.ToHttpResult(await commands.SubmitAsync(user, request, ct));
 
     internal static async Task<Build> CreateAsync(AlbsDbContext db, ValidBuildRequest valid, SubmitBuildRequest request, ClaimsPrincipal user, DateTime now, CancellationToken ct, ProductDto? product = null)
     {
