@@ -134,15 +134,4 @@ internal sealed class BuildCommands(
         var existing = await db.Set<Build>().Where(b => ids.Contains(b.Id)).Select(b => b.Id).ToListAsync(ct);
         return [.. ids.Except(existing)];
     }
-
-    /// <summary>The endpoints' answer for a command's outcome, as they answered before the code was shared.</summary>
-    public static IResult ToHttpResult(CommandResult<BuildResponse> result) => result.StatusCode switch
-    {
-        StatusCodes.Status200OK => TypedResults.Ok(result.Value),
-        StatusCodes.Status201Created => TypedResults.Created($"/api/v1/builds/{result.Value!.Id}", result.Value),
-        StatusCodes.Status400BadRequest when result.Errors is { } errors => TypedResults.ValidationProblem(errors, title: "The build request is not valid."),
-        StatusCodes.Status404NotFound => TypedResults.NotFound(),
-        StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => new AccessResult(result.StatusCode, result.Error).ToProblem(),
-        _ => TypedResults.Problem(result.Error, statusCode: result.StatusCode),
-    };
 }

@@ -21,5 +21,5 @@ internal static class CancelBuild
             .WithTags("Builds");
 
     private static async Task<IResult> HandleAsync(long id, ClaimsPrincipal user, IBuildCommands commands, CancellationToken ct) =>
-        BuildCommands.ToHttpResult(await commands.CancelAsync(user, id, ct));
+        (await commands.CancelAsync(user, id, ct)).ToHttp();
 }

@@ -21,5 +21,5 @@ internal static class RestartFailed
             .WithTags("Builds");
 
     private static async Task<IResult> HandleAsync(long id, ClaimsPrincipal user, IBuildCommands commands, CancellationToken ct) =>
-        BuildCommands.ToHttpResult(await commands.RestartFailedAsync(user, id, ct));
+        (await commands.RestartFailedAsync(user, id, ct)).ToHttp();
 }

@@ -23,7 +23,7 @@ internal static class SubmitBuild
             .WithSummary("Submit a build of git refs or SRPMs for platforms and architectures.");
 
     private static async Task<IResult> HandleAsync(SubmitBuildRequest request, ClaimsPrincipal user, IBuildCommands commands, CancellationToken ct) =>
-        BuildCommands.ToHttpResult(await commands.SubmitAsync(user, request, ct));
+        (await commands.SubmitAsync(user, request, ct)).ToHttp(b => $"/api/v1/builds/{b.Id}", "The build request is not valid.");
 
     internal static async Task<Build> CreateAsync(AlbsDbContext db, ValidBuildRequest valid, SubmitBuildRequest request, ClaimsPrincipal user, DateTime now, CancellationToken ct, ProductDto? product = null)
     {
