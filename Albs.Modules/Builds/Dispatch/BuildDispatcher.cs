@@ -172,6 +172,7 @@ internal sealed class BuildDispatcher(
         var mock = JsonSerializer.Deserialize<MockOptionsRequest>(build.MockOptions, JsonSerializerOptions.Web) ?? new MockOptionsRequest();
         var options = new RpmBuildOptions(mock.With ?? [], mock.Without ?? [], mock.Defines ?? new Dictionary<string, string>());
         var work = new TaskWork(build.Id, task.Id, task.Attempt, agent.Name, agent.WorkDirectory, platform, task.Arch, source.Kind, source.Url, source.CommitId, options);
+        var recorded = false;
         try
         {
             await using var log = new TaskLog(LogFiles.PathOf(data, build.Id, task.Id, task.Attempt), logSignals);
@@ -201,26 +202,26 @@ internal sealed class BuildDispatcher(
             }
 
             await log.InfoAsync(outcome.Succeeded ? "task completed" : $"task failed: {outcome.Error}");
-            if (!await store.FinishAsync(task.Id, owner, outcome.Succeeded ? BuildStatus.Completed : BuildStatus.Failed, outcome.Error, outcome.Artifacts, ct))
+            var exclusions = outcome is { Succeeded: true, Srpm: { } header } ? await ExclusionsAsync(db, task, header, platform, ct) : [];
+            if (!await store.FinishAsync(task.Id, owner, outcome.Succeeded ? BuildStatus.Completed : BuildStatus.Failed, outcome.Error, outcome.Artifacts, ct, exclusions))
             {
                 logger.LogWarning("Task {Task} finished after losing its lease; its result was discarded.", task.Id);
                 return;
             }
 
-            if (outcome.Srpm is { } header)
-            {
-                await ExcludeArchesAsync(db, task, header, platform, ct);
-            }
+            // From here the lease is gone (the task is no longer started), so its renewal may cancel
+            // the token at any moment: nothing after this point may depend on it.
+            recorded = true;
 
             // What follows from the outcome (ready tasks, the build's status) before the clean-up.
-            await store.SettleAsync(ct);
+            await store.SettleAsync(CancellationToken.None);
             signal.Notify();
         }
         finally
         {
             // After the outcome is recorded (or the attempt failed): the agent's work directory goes,
             // off the path to the result. A cancelled attempt was cleaned up by the executor already.
-            if (!ct.IsCancellationRequested)
+            if (recorded || !ct.IsCancellationRequested)
             {
                 await executor.RemoveRemoteAsync(work);
             }
@@ -253,16 +254,14 @@ internal sealed class BuildDispatcher(
         return new StoredArtifact("mock.cfg", "config", size, sha, null, null);
     }
 
-    private async Task ExcludeArchesAsync(AlbsDbContext db, BuildTask srpmTask, RpmInfo header, PlatformDto platform, CancellationToken ct)
+    /// <summary>The arch tasks of an SRPM task that its header rules out, with the reason (ExclusiveArch, ExcludeArch, noarch).</summary>
+    private static async Task<List<(long TaskId, string Reason)>> ExclusionsAsync(AlbsDbContext db, BuildTask srpmTask, RpmInfo header, PlatformDto platform, CancellationToken ct)
     {
         var archTasks = await db.Set<BuildTask>().AsNoTracking().Where(t => t.SrpmTaskId == srpmTask.Id).Select(t => new { t.Id, t.Arch }).ToListAsync(ct);
-        foreach (var archTask in archTasks)
-        {
-            if (RpmHeader.Exclusion(header, archTask.Arch, platform.NoarchArch) is { } reason)
-            {
-                await store.ExcludeAsync(archTask.Id, reason, ct);
-            }
-        }
+        return [.. archTasks
+            .Select(t => (t.Id, Reason: RpmHeader.Exclusion(header, t.Arch, platform.NoarchArch)))
+            .Where(t => t.Reason is not null)
+            .Select(t => (t.Id, t.Reason!))];
     }
 
     private async Task RenewAsync(long taskId, CancellationTokenSource work)

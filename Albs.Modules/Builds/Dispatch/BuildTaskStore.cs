@@ -111,7 +111,9 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
     }
 
     /// <summary>Records the outcome with its artifacts, only if this host still owns the task.</summary>
-    public async Task<bool> FinishAsync(long taskId, string owner, string status, string? error, IReadOnlyList<StoredArtifact> artifacts, CancellationToken ct)
+    public async Task<bool> FinishAsync(
+        long taskId, string owner, string status, string? error, IReadOnlyList<StoredArtifact> artifacts, CancellationToken ct,
+        IReadOnlyList<(long TaskId, string Reason)>? exclusions = null)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var strategy = db.Database.CreateExecutionStrategy();
@@ -145,6 +147,14 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
                     CreatedAt = now,
                 }));
                 await db.SaveChangesAsync(ct);
+
+                // What the SRPM's header excludes, in the same transaction: no arch task it rules out
+                // can become ready in between, whatever happens to this host.
+                foreach (var (excluded, reason) in exclusions ?? [])
+                {
+                    await db.Set<BuildTask>().Where(t => t.Id == excluded && t.Status == BuildStatus.Idle)
+                        .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Excluded).SetProperty(t => t.Error, reason).SetProperty(t => t.FinishedAt, now), ct);
+                }
             }
 
             await transaction.CommitAsync(ct);
@@ -244,15 +254,6 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             await db.Set<Build>().Where(b => b.Id == build.Id)
                 .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, now), ct);
         }
-    }
-
-    /// <summary>Marks arch tasks of an SRPM as excluded (ExclusiveArch/ExcludeArch/noarch).</summary>
-    public async Task ExcludeAsync(long taskId, string reason, CancellationToken ct)
-    {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.Set<BuildTask>().Where(t => t.Id == taskId && t.Status == BuildStatus.Idle)
-            .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Excluded).SetProperty(t => t.Error, reason).SetProperty(t => t.FinishedAt, now), ct);
     }
 }
 
