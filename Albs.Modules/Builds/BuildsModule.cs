@@ -36,7 +36,6 @@ public static class BuildsModule
         services.AddScoped<IBuildQueries, BuildQueryService>();
         services.AddScoped<IBuildCommands, BuildCommands>();
         services.AddSingleton<GitMirror>();
-        services.AddSingleton<RpmHeader>();
         services.AddSingleton<LookasideStore>();
         services.AddSingleton<LookasideFetcher>();
         services.AddSingleton<LookasideSources>();

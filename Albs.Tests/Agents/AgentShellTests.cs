@@ -59,6 +59,38 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
     }
 
     [Fact]
+    public async Task One_session_carries_binary_input_and_output_while_stderr_arrives_line_by_line()
+    {
+        // 3 MB of every byte value in, the same bytes reversed by the agent back out on stdout, and
+        // lines on stderr arriving before the session ends (the task log of a running build).
+        var input = new byte[3 << 20];
+        new Random(7).NextBytes(input);
+        var received = new MemoryStream();
+        var lines = new List<(string Text, bool BeforeOutputEnded)>();
+        var outputEnded = false;
+        var result = await Shell.RunScriptWithStreamsAsync(
+            "a1",
+            "set -e\necho \"start $1\" >&2\ncat > in.$$\nprintf 'got %s bytes\\n' \"$(wc -c < in.$$)\" >&2\nprintf 'no newline at the end' >&2\ncat in.$$\nrm -f in.$$\nexit 3",
+            ["arg with 'quotes' and $(id)"],
+            async (stdin, ct) => await stdin.WriteAsync(input, ct),
+            async (stdout, ct) =>
+            {
+                await stdout.CopyToAsync(received, ct);
+                outputEnded = true;
+            },
+            line =>
+            {
+                line.Stream.Should().Be(ProcessStream.StandardError);
+                lines.Add((line.Text, Volatile.Read(ref outputEnded)));
+                return ValueTask.CompletedTask;
+            });
+        result.ExitCode.Should().Be(3);
+        received.ToArray().Should().Equal(input);
+        lines.Select(l => l.Text).Should().Equal("start arg with 'quotes' and $(id)", $"got {input.Length} bytes", "no newline at the end");
+        lines[0].BeforeOutputEnded.Should().BeFalse("stderr is read while stdout is still open");
+    }
+
+    [Fact]
     public async Task Exit_codes_come_back_including_255_and_unknown_agents_are_refused()
     {
         (await Shell.RunScriptAsync("a1", "exit \"$1\"", ["7"])).ExitCode.Should().Be(7);

@@ -38,11 +38,13 @@ public sealed class SshAgentServer : IAsyncDisposable
     private Process? sshd;
 
     private readonly bool recordCommands;
+    private readonly int niceness;
 
-    private SshAgentServer(string root, bool recordCommands)
+    private SshAgentServer(string root, bool recordCommands, int niceness)
     {
         this.root = root;
         this.recordCommands = recordCommands;
+        this.niceness = niceness;
         User = Environment.UserName;
         WorkDirectory = Path.Combine(root, "work");
         Directory.CreateDirectory(WorkDirectory);
@@ -117,9 +119,14 @@ public sealed class SshAgentServer : IAsyncDisposable
     /// <summary>
     /// Starts an agent. With <paramref name="recordCommands"/>, every command a client runs is first
     /// appended to a log with the time it arrived (see <see cref="Commands"/>), then run as usual.
+    /// With a <paramref name="niceness"/> above 0, every command runs under <c>nice -n</c> (the arrival is
+    /// recorded before, at normal priority): for benchmarks, where agents share the server's CPU although
+    /// in production they are other machines.
     /// </summary>
-    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false)
+    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false, int niceness = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(niceness);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, 19);
         if (!File.Exists(Sshd) || !File.Exists("/usr/bin/ssh-keygen"))
         {
             throw new InvalidOperationException($"OpenSSH ({Sshd}, ssh-keygen) is not installed: run scripts/setup (Debian packages openssh-server, openssh-client).");
@@ -131,7 +138,7 @@ public sealed class SshAgentServer : IAsyncDisposable
             Directory.CreateDirectory("/run/sshd");
         }
 
-        var server = new SshAgentServer(Directory.CreateTempSubdirectory("albs-sshd-").FullName, recordCommands);
+        var server = new SshAgentServer(Directory.CreateTempSubdirectory("albs-sshd-").FullName, recordCommands, niceness);
         try
         {
             await KeygenAsync(server.HostKeyPath);
@@ -259,16 +266,20 @@ public sealed class SshAgentServer : IAsyncDisposable
             // Sessions get the work directory as HOME: the test user's own dotfiles (a ~/.bashrc running
             // pyenv or the like) stay out of the agent, as on a dedicated build user.
             $"SetEnv HOME={WorkDirectory}",
-            .. recordCommands ? new[] { $"ForceCommand /bin/sh {Path.Combine(root, "record")}" } : [],
+            .. recordCommands || niceness > 0 ? new[] { $"ForceCommand /bin/sh {Path.Combine(root, "record")}" } : [],
         ]);
-        if (recordCommands)
+        if (recordCommands || niceness > 0)
         {
             // One line per command: arrival time, the command with newlines as spaces, and a record
             // separator so a line cut short by a concurrent writer is recognised and skipped.
+            var record = recordCommands
+                ? $"""printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "commands.log"))}"""
+                : "";
+            var nice = niceness > 0 ? $"nice -n {niceness.ToString(CultureInfo.InvariantCulture)} " : "";
             await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
                 #!/bin/sh
-                printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "commands.log"))}
-                exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
+                {record}
+                exec {nice}/bin/sh -c "$SSH_ORIGINAL_COMMAND"
 
                 """.Replace("\r", "", StringComparison.Ordinal));
         }

@@ -75,9 +75,9 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
     }
 
     /// <summary>Starts an sshd agent and registers it (host key pinned); returns once the probe saw it online.</summary>
-    public async Task<SshAgentServer> AddAgentAsync(string name, int slots, bool recordCommands, bool maintenance = false)
+    public async Task<SshAgentServer> AddAgentAsync(string name, int slots, bool recordCommands, bool maintenance = false, int niceness = 0)
     {
-        var server = await SshAgentServer.StartAsync(recordCommands);
+        var server = await SshAgentServer.StartAsync(recordCommands, niceness);
         agents.Add(server);
         var request = new RegisterAgentRequest(
             name, server.Host, server.Port, server.User, server.ClientPrivateKey, null, server.HostKeyLine, [Arch, "noarch"], slots, server.WorkDirectory,

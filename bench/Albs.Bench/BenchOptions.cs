@@ -14,7 +14,8 @@ internal sealed record BenchOptions(
     double TickInterval,
     string Database,
     int? MinThreads,
-    string? Out)
+    string? Out,
+    int AgentNice = 0)
 {
     public static readonly string[] Names = ["dispatch", "overhead", "livelog"];
 
@@ -34,6 +35,9 @@ internal sealed record BenchOptions(
           --interval S       livelog: seconds between lines (default 0.05)
           --db sqlite|postgres  the server's database (default sqlite; postgres starts a PostgreSQL 15 of its own)
           --min-threads N    diagnostic: raise the thread pool's minimum (the server runs in this process)
+          --agent-nice N     dispatch: the agents run what they receive under `nice -n N` (1-19; arrivals are
+                             recorded at normal priority), so their builds do not take the CPU from the server
+                             as they could not if they were other machines (default 0: no nice)
           --out FILE         JSON results (default bench/results/<time>-<benchmarks>.json)
         """;
 
@@ -46,6 +50,7 @@ internal sealed record BenchOptions(
         string? output = null;
         var database = "sqlite";
         int? minThreads = null;
+        var agentNice = 0;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -83,6 +88,9 @@ internal sealed record BenchOptions(
                 case "--min-threads":
                     minThreads = Count();
                     break;
+                case "--agent-nice":
+                    agentNice = Count() is var nice and <= 19 ? nice : throw new ArgumentException("--agent-nice is 1 to 19");
+                    break;
                 case "all":
                     names.AddRange(Names);
                     break;
@@ -104,6 +112,6 @@ internal sealed record BenchOptions(
         var defaultSlots = Math.Min(64, ((2 * b) + a - 1) / a);
         return new BenchOptions(
             selected, quick, b, a, slots ?? defaultSlots, rounds ?? (quick ? 2 : 5), ticks ?? (quick ? 20 : 200), interval ?? (quick ? 0.1 : 0.05),
-            database, minThreads, output);
+            database, minThreads, output, agentNice);
     }
 }

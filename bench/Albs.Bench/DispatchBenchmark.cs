@@ -24,10 +24,11 @@ internal static class DispatchBenchmark
         for (var i = 1; i <= options.Agents; i++)
         {
             var name = $"agent{i}";
-            agents.Add((name, await albs.AddAgentAsync(name, options.Slots, recordCommands: true)));
+            agents.Add((name, await albs.AddAgentAsync(name, options.Slots, recordCommands: true, niceness: options.AgentNice)));
         }
 
-        log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} tasks at once)");
+        log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} tasks at once)"
+            + (options.AgentNice > 0 ? $"; their commands run under nice -n {options.AgentNice}" : ""));
 
         // Warm-up, not measured: the server-side mirror is cloned, code paths are compiled, the
         // agents' ssh master connections are open (as on a server that has been running).

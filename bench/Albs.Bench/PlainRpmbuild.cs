@@ -62,11 +62,12 @@ internal sealed class PlainRpmbuild(SshAgentServer agent, DirectSsh ssh, string 
     {
         static string Flat(string s) => s.Replace('\n', ' ');
         var sent = commands.Where(c => c.Kind is "rpmbuild -bs" or "rpmbuild --rebuild").Select(c => c.Text).ToList();
-        // The executor's scripts go on after rpmbuild: compare the quoted text without its closing quote.
-        var srpm = Flat(PosixShell.Join(["sh", "-c", SrpmScript]))[..^1];
-        var rebuild = Flat(PosixShell.Join(["sh", "-c", RebuildScript]))[..^1];
+        // The executor's scripts receive the inputs before and pack the results after the build part:
+        // the quoted build part (without its quotes) is inside the quoted whole.
+        var srpm = Flat(PosixShell.Quote(SrpmScript))[1..^1];
+        var rebuild = Flat(PosixShell.Quote(RebuildScript))[1..^1];
         var tail = Flat(PosixShell.Join(defines));
-        return sent.Any(c => c.StartsWith(srpm, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal))
-            && sent.Any(c => c.StartsWith(rebuild, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal));
+        return sent.Any(c => c.Contains(srpm, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal))
+            && sent.Any(c => c.Contains(rebuild, StringComparison.Ordinal) && c.EndsWith(tail, StringComparison.Ordinal));
     }
 }

@@ -58,6 +58,24 @@ public interface IAgentShell
         CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Runs a constant script as <see cref="RunScriptAsync"/> does, in one ssh session that carries data both ways:
+    /// <paramref name="writeInput"/> writes the script's stdin (closed when it returns), <paramref name="readOutput"/>
+    /// reads its stdout as raw bytes, and its stderr arrives line by line in <paramref name="onErrorLine"/>. A task
+    /// sends its inputs, streams its log and gets its results back in this one round trip.
+    /// </summary>
+    /// <returns>The remote command's exit code (and whether the timeout elapsed).</returns>
+    /// <inheritdoc cref="RunAsync" path="/exception"/>
+    Task<ProcessResult> RunScriptWithStreamsAsync(
+        string agentName,
+        string script,
+        IReadOnlyList<string> arguments,
+        Func<Stream, CancellationToken, Task> writeInput,
+        Func<Stream, CancellationToken, Task> readOutput,
+        Func<ProcessOutputLine, ValueTask>? onErrorLine = null,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Streams <paramref name="content"/> to <paramref name="remotePath"/> (parent directories created;
     /// written to a temporary name and renamed, so readers never see a partial file).
     /// </summary>

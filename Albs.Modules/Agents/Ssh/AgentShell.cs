@@ -60,6 +60,39 @@ internal sealed class AgentShell(AgentStateStore store, SshClient ssh, AgentProb
         return RunAsync(agentName, ["sh", "-c", script, "sh", .. arguments], onLine, timeout, cancellationToken);
     }
 
+    public async Task<ProcessResult> RunScriptWithStreamsAsync(
+        string agentName,
+        string script,
+        IReadOnlyList<string> arguments,
+        Func<Stream, CancellationToken, Task> writeInput,
+        Func<Stream, CancellationToken, Task> readOutput,
+        Func<ProcessOutputLine, ValueTask>? onErrorLine = null,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(script);
+        ArgumentNullException.ThrowIfNull(arguments);
+        ArgumentNullException.ThrowIfNull(writeInput);
+        ArgumentNullException.ThrowIfNull(readOutput);
+        var agent = await UsableAsync(agentName, cancellationToken);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (result, failure) = await ssh.RunBinaryAsync(
+            agent,
+            PosixShell.Join(["sh", "-c", script, "sh", .. arguments]),
+            writeInput,
+            readOutput,
+            timeout,
+            cancellationToken,
+            async (stderr, ct) =>
+            {
+                using var reader = new StreamReader(stderr, System.Text.Encoding.UTF8);
+                await OutputLines.SplitAsync(
+                    reader, text => onErrorLine is null ? ValueTask.CompletedTask : onErrorLine(new ProcessOutputLine(ProcessStream.StandardError, text)), cancellationToken: ct);
+            });
+        await CheckAsync(agent, failure, cancellationToken);
+        return new ProcessResult(result.ExitCode, result.TimedOut, clock.Elapsed);
+    }
+
     public async Task<long> UploadAsync(string agentName, Stream content, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);

@@ -9,7 +9,8 @@ namespace Albs.Modules.Agents.Ssh;
 internal sealed record BinaryProcessResult(int ExitCode, bool TimedOut, string StandardError);
 
 /// <summary>
-/// Runs a program with raw byte streams on stdin and stdout, for file transfers over ssh.
+/// Runs a program with raw byte streams on stdin and stdout, for file transfers over ssh (stderr is
+/// kept as text, or handed to the caller's reader).
 /// <see cref="IProcessRunner"/> takes stdin as a string and decodes stdout into UTF-8 lines, so it
 /// cannot carry binary data; this is the same discipline for bytes: an argument list
 /// (<see cref="ProcessStartInfo.ArgumentList"/>, no shell), streaming in both directions without
@@ -25,7 +26,8 @@ internal static class BinaryProcess
         Func<Stream, CancellationToken, Task>? writeStandardInput,
         Func<Stream, CancellationToken, Task>? readStandardOutput,
         TimeSpan? timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<Stream, CancellationToken, Task>? readStandardError = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -60,7 +62,9 @@ internal static class BinaryProcess
         var stdout = readStandardOutput is null
             ? process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, stop.Token)
             : readStandardOutput(process.StandardOutput.BaseStream, stop.Token);
-        var stderr = ReadLimitedAsync(process.StandardError.BaseStream, stop.Token);
+        var stderr = readStandardError is null
+            ? ReadLimitedAsync(process.StandardError.BaseStream, stop.Token)
+            : ReadWithAsync(process.StandardError.BaseStream, readStandardError, stop.Token);
         var io = Task.WhenAll(stdin, stdout, stderr);
         try
         {
@@ -116,6 +120,13 @@ internal static class BinaryProcess
                 // Flushing into a closed pipe.
             }
         }
+    }
+
+    // The caller reads stderr itself (e.g. line by line into a log); the result then carries none of it.
+    private static async Task<string> ReadWithAsync(Stream stream, Func<Stream, CancellationToken, Task> read, CancellationToken cancellationToken)
+    {
+        await read(stream, cancellationToken);
+        return "";
     }
 
     private static async Task<string> ReadLimitedAsync(Stream stream, CancellationToken cancellationToken)

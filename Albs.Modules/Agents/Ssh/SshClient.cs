@@ -52,14 +52,15 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
         Func<Stream, CancellationToken, Task>? writeStandardInput,
         Func<Stream, CancellationToken, Task>? readStandardOutput,
         TimeSpan? timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<Stream, CancellationToken, Task>? readStandardError = null)
     {
         var target = await runtime.PrepareAsync(agent, cancellationToken);
         var log = runtime.NewLogFile();
         try
         {
             var result = await BinaryProcess.RunAsync(
-                Ssh, SshCommand.Run(target, log, remoteCommand), writeStandardInput, readStandardOutput, timeout, cancellationToken);
+                Ssh, SshCommand.Run(target, log, remoteCommand), writeStandardInput, readStandardOutput, timeout, cancellationToken, readStandardError);
             return (result, await ClassifyAsync(result.ExitCode, log, target) ?? await ConfirmAsync(result.ExitCode, target, cancellationToken));
         }
         finally

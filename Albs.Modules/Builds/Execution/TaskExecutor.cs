@@ -33,13 +33,15 @@ internal sealed record TaskOutcome(bool Succeeded, string? Error, IReadOnlyList<
 /// <summary>
 /// Runs a task on an agent with rpmbuild (agents without mock): the SRPM task unpacks the exported
 /// commit and runs <c>rpmbuild -bs</c>; an arch task rebuilds the SRPM with <c>rpmbuild --rebuild</c>.
-/// Output is streamed line by line into the task log; results are listed with their sha256 on the
-/// agent, downloaded, verified on the server and stored by content.
+/// Each attempt is one ssh session: the inputs are streamed in, the output is streamed line by line
+/// into the task log, and the results (listed with their sha256 on the agent) come back on the same
+/// session, are verified on the server and stored by content.
 /// </summary>
-internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSources lookaside, ContentStore store, RpmHeader rpm, IMockConfigBuilder mockConfig, DataDirectory data)
+internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSources lookaside, ContentStore store, IMockConfigBuilder mockConfig, DataDirectory data)
 {
     // Constant scripts; every value reaches them as a quoted positional argument. The build parts
-    // are internal for the overhead benchmark, whose plain-rpmbuild baseline runs them without packing.
+    // are internal for the overhead benchmark, whose plain-rpmbuild baseline runs them without the
+    // transfer around them. rpmbuild gets fd 3 (the results channel, below) closed.
     internal const string SrpmBuildScript = """
         set -eu
         work=$1; shift
@@ -56,7 +58,7 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
             tar -xf lookaside.tar -C "$sources"
         fi
         echo "albs: building SRPM from $spec"
-        rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec"
+        rpmbuild -bs --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD/$sources" --define "_srcrpmdir $PWD/out" "$@" -- "$spec" 3>&-
         """;
 
     internal const string RebuildBuildScript = """
@@ -65,18 +67,31 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         cd "$work"
         cut -d' ' -f5 /proc/$$/stat > pgid
         mkdir -p out rpmbuild
-        rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm
+        rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm 3>&-
         """;
 
-    private const string SrpmScript = SrpmBuildScript + "\n" + PackScript;
+    private const string SrpmScript = ReceiveScript + "\n" + SrpmBuildScript + "\n" + PackScript;
 
-    private const string RebuildScript = RebuildBuildScript + "\n" + PackScript;
+    private const string RebuildScript = ReceiveScript + "\n" + RebuildBuildScript + "\n" + PackScript;
 
-    // The end of both build scripts (in the work directory, after rpmbuild succeeded): the results'
-    // sha256 as the agent computes them, and one tar of the list and the packages, fetched in one transfer.
+    // The start of both task scripts: the work directory is made, the session's own stdout becomes fd 3
+    // (the results channel) and everything else printed goes to stderr (the task's log, line by line);
+    // the inputs arrive on stdin as one tar (source.tar and lookaside.tar, or package.src.rpm) that the
+    // server writes, so a task is one ssh session: inputs in, log and results out.
+    private const string ReceiveScript = """
+        set -eu
+        mkdir -p -- "$1"
+        cd "$1"
+        exec 3>&1 1>&2
+        cut -d' ' -f5 /proc/$$/stat > pgid
+        tar -xf -
+        """;
+
+    // The end of both scripts (in the work directory, after rpmbuild succeeded): the results' sha256
+    // as the agent computes them, and one tar of the list and the packages, written to the results channel.
     private const string PackScript = """
         find out -type f -name '*.rpm' -exec sha256sum -- {} + > SHA256SUMS
-        { printf 'SHA256SUMS\0'; find out -type f -name '*.rpm' -print0; } | tar --null -T - -cf results.tar
+        { printf 'SHA256SUMS\0'; find out -type f -name '*.rpm' -print0; } | tar --null -T - -cf - >&3
         """;
 
     // sshd starts each command in a session of its own: killing that process group stops the
@@ -114,24 +129,20 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
                 return new TaskOutcome(false, $"lookaside: {ex.Message}", []);
             }
 
-            await shell.UploadFileAsync(work.Agent, tar, $"{remote}/source.tar", cancellationToken: ct);
-            if (lookasideFiles > 0)
-            {
-                await shell.UploadFileAsync(work.Agent, lookasideTar, $"{remote}/lookaside.tar", cancellationToken: ct);
-            }
-
+            List<(string Name, string Path)> inputs = lookasideFiles > 0 ? [("source.tar", tar), ("lookaside.tar", lookasideTar)] : [("source.tar", tar)];
             var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
-            var result = await shell.RunScriptAsync(work.Agent, SrpmScript, [remote, .. defines], Log(log), work.Platform.Timeout, ct);
+            var results = Path.Combine(local, "results.tar");
+            var result = await RunAsync(work, SrpmScript, [remote, .. defines], inputs, results, log, ct);
             if (!result.Succeeded)
             {
                 return Failed(result, "rpmbuild -bs");
             }
 
-            var artifacts = await CollectAsync(work, local, ct);
-            var srpm = artifacts.SingleOrDefault(a => a.Type == "srpm");
-            return srpm is null
+            var artifacts = await CollectAsync(results, local, ct);
+            var srpm = artifacts.SingleOrDefault(a => a.Artifact.Type == "srpm");
+            return srpm.Artifact is null
                 ? new TaskOutcome(false, "rpmbuild -bs produced no SRPM", [])
-                : new TaskOutcome(true, null, artifacts, await rpm.ReadAsync(store.PathOf(srpm.Sha256), ct));
+                : new TaskOutcome(true, null, [.. artifacts.Select(a => a.Artifact)], srpm.Header);
         }
         finally
         {
@@ -145,17 +156,19 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         var remote = RemoteWork(work);
         try
         {
-            await shell.UploadFileAsync(work.Agent, store.PathOf(srpm.Sha256), $"{remote}/package.src.rpm", cancellationToken: ct);
             await log.InfoAsync($"rebuilding {srpm.Name} for {work.Arch}");
             var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
-            var result = await shell.RunScriptAsync(work.Agent, RebuildScript, [remote, work.Arch, .. defines], Log(log), work.Platform.Timeout, ct);
+            var results = Path.Combine(local, "results.tar");
+            var result = await RunAsync(work, RebuildScript, [remote, work.Arch, .. defines], [("package.src.rpm", store.PathOf(srpm.Sha256))], results, log, ct);
             if (!result.Succeeded)
             {
                 return Failed(result, "rpmbuild --rebuild");
             }
 
-            var artifacts = await CollectAsync(work, local, ct);
-            return artifacts.Count == 0 ? new TaskOutcome(false, "rpmbuild --rebuild produced no packages", []) : new TaskOutcome(true, null, artifacts);
+            var artifacts = await CollectAsync(results, local, ct);
+            return artifacts.Count == 0
+                ? new TaskOutcome(false, "rpmbuild --rebuild produced no packages", [])
+                : new TaskOutcome(true, null, [.. artifacts.Select(a => a.Artifact)]);
         }
         finally
         {
@@ -182,21 +195,47 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
 
         var sha = await ContentStore.HashAsync(file, ct);
         var size = new FileInfo(file).Length;
-        var info = await rpm.ReadAsync(file, ct);
+        var info = await RpmHeader.ReadAsync(file, ct);
         await store.AddAsync(file, sha, ct);
         var name = Path.GetFileName(uri.LocalPath);
         return new TaskOutcome(true, null, [new StoredArtifact(name, "srpm", size, sha, info.Nevra, null)], info);
     }
 
     /// <summary>
-    /// Fetches the results the build script packed (one transfer), checks every file against the sha256
-    /// the agent computed, stores each content-addressed and reads its header. Anything unexpected in
-    /// the tar (a link, a path, a file not in the list) fails the task.
+    /// One ssh session for the task: the inputs go to the script's stdin as one tar written here from
+    /// the local files, its stderr streams into the task log line by line, and its stdout (the packed
+    /// results, written only when the build succeeded) goes to <paramref name="results"/>.
     /// </summary>
-    private async Task<List<StoredArtifact>> CollectAsync(TaskWork work, string local, CancellationToken ct)
+    private Task<ProcessResult> RunAsync(
+        TaskWork work, string script, IReadOnlyList<string> arguments, IReadOnlyList<(string Name, string Path)> inputs, string results, TaskLog log, CancellationToken ct) =>
+        shell.RunScriptWithStreamsAsync(
+            work.Agent,
+            script,
+            arguments,
+            async (stdin, token) =>
+            {
+                await using var writer = new TarWriter(stdin, TarEntryFormat.Ustar, leaveOpen: true);
+                foreach (var (name, path) in inputs)
+                {
+                    await writer.WriteEntryAsync(path, name, token);
+                }
+            },
+            async (stdout, token) =>
+            {
+                await using var file = new FileStream(results, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                await stdout.CopyToAsync(file, token);
+            },
+            Log(log),
+            work.Platform.Timeout,
+            ct);
+
+    /// <summary>
+    /// Reads the results the build script packed, checks every file against the sha256 the agent
+    /// computed, stores each content-addressed and reads its header. Anything unexpected in the tar
+    /// (a link, a path, a file not in the list) fails the task.
+    /// </summary>
+    private async Task<List<(StoredArtifact Artifact, RpmInfo Header)>> CollectAsync(string tar, string local, CancellationToken ct)
     {
-        var tar = Path.Combine(local, "results.tar");
-        await shell.DownloadFileAsync(work.Agent, $"{RemoteWork(work)}/results.tar", tar, cancellationToken: ct);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         string? sums = null;
         await using (var reader = new TarReader(File.OpenRead(tar)))
@@ -235,13 +274,13 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
             throw new InvalidDataException("the agent's results do not match their SHA256SUMS");
         }
 
-        var artifacts = new List<StoredArtifact>();
+        var artifacts = new List<(StoredArtifact, RpmInfo)>();
         foreach (var (sha, name) in listed)
         {
             var size = new FileInfo(files[name]).Length;
             await store.AddAsync(files[name], sha, ct);
-            var info = await rpm.ReadAsync(store.PathOf(sha), ct);
-            artifacts.Add(new StoredArtifact(name, info.Arch == BuildPlanner.SrcArch ? "srpm" : "rpm", size, sha, info.Nevra, info.SourceRpm));
+            var info = await RpmHeader.ReadAsync(store.PathOf(sha), ct);
+            artifacts.Add((new StoredArtifact(name, info.Arch == BuildPlanner.SrcArch ? "srpm" : "rpm", size, sha, info.Nevra, info.SourceRpm), info));
         }
 
         return artifacts;

@@ -29,7 +29,7 @@ public sealed class ProcessRunner : IProcessRunner
     /// Longer lines are delivered in pieces of this many characters (one more when a surrogate pair
     /// straddles the cut).
     /// </summary>
-    internal const int MaxLineLength = 64 * 1024;
+    internal const int MaxLineLength = OutputLines.MaxLineLength;
 
     // The largest delay CancellationTokenSource.CancelAfter accepts (about 49.7 days).
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -369,59 +369,12 @@ public sealed class ProcessRunner : IProcessRunner
 
         public bool CallbackRunning => Volatile.Read(ref _callbacksRunning) > 0;
 
-        /// <summary>
-        /// Reads <paramref name="reader"/> to its end, splitting on <c>\n</c>, <c>\r\n</c> or <c>\r</c>
-        /// and cutting lines longer than <see cref="MaxLineLength"/> so a runaway line cannot exhaust memory.
-        /// </summary>
+        /// <summary>Reads <paramref name="reader"/> to its end, line by line (<see cref="OutputLines"/>).</summary>
         public async Task PumpAsync(StreamReader reader, ProcessStream stream, CancellationToken cancellationToken)
         {
-            var buffer = new char[8192];
-            var line = new StringBuilder();
-            var skipLineFeed = false;
             try
             {
-                int read;
-                while ((read = await reader.ReadAsync(buffer.AsMemory(), cancellationToken)) > 0)
-                {
-                    Interlocked.Increment(ref _progress);
-                    var start = 0;
-                    for (var i = 0; i < read; i++)
-                    {
-                        var character = buffer[i];
-                        if (skipLineFeed)
-                        {
-                            skipLineFeed = false;
-                            if (character == '\n')
-                            {
-                                start = i + 1;
-                                continue;
-                            }
-                        }
-
-                        if (character is '\n' or '\r')
-                        {
-                            line.Append(buffer, start, i - start);
-                            await EmitAsync(stream, line);
-                            skipLineFeed = character == '\r';
-                            start = i + 1;
-                        }
-                        else if (line.Length + (i - start) >= MaxLineLength && !char.IsLowSurrogate(character))
-                        {
-                            // The pending piece is full and the line goes on: deliver the piece (never
-                            // between the two halves of a surrogate pair) and continue from this character.
-                            line.Append(buffer, start, i - start);
-                            await EmitAsync(stream, line);
-                            start = i;
-                        }
-                    }
-
-                    line.Append(buffer, start, read - start);
-                }
-
-                if (line.Length > 0)
-                {
-                    await EmitAsync(stream, line);
-                }
+                await OutputLines.SplitAsync(reader, text => EmitAsync(stream, text), () => Interlocked.Increment(ref _progress), cancellationToken);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
             {
@@ -437,10 +390,8 @@ public sealed class ProcessRunner : IProcessRunner
             _callbackFailedCts.Dispose();
         }
 
-        private async ValueTask EmitAsync(ProcessStream stream, StringBuilder line)
+        private async ValueTask EmitAsync(ProcessStream stream, string text)
         {
-            var text = line.ToString();
-            line.Clear();
             Interlocked.Increment(ref _progress);
 
             // Without a callback, after a callback failure or once the caller cancelled, lines are still read
