@@ -34,6 +34,8 @@ public static class BuildsModule
         services.AddSingleton<GitSourceResolver>();
         services.AddScoped<BuildRequestValidator>();
         services.AddScoped<IBuildQueries, BuildQueryService>();
+        services.AddScoped<IBuildDashboard, BuildDashboardService>();
+        services.AddScoped<IAgentWorkload, AgentWorkload>();
         services.AddScoped<IBuildCommands, BuildCommands>();
         services.AddSingleton<GitMirror>();
         services.AddSingleton<LookasideStore>();
@@ -66,6 +68,7 @@ public static class BuildsModule
         CancelBuild.Map(endpoints);
         RestartFailed.Map(endpoints);
         BuildQueries.Map(endpoints);
+        BuildDashboardService.Map(endpoints);
         BuildFiles.Map(endpoints);
         LiveLog.Map(endpoints);
         LookasideEndpoints.Map(endpoints);

@@ -89,4 +89,27 @@ public sealed record AgentResponse(
     string? LastError,
     IReadOnlyList<string> HostKeyFingerprints,
     string WorkDirectory,
-    DateTime CreatedAt);
+    DateTime CreatedAt)
+{
+    /// <summary>The tasks running on the agent now (filled by the list and the read of one agent; empty elsewhere).</summary>
+    public IReadOnlyList<AgentTaskResponse> CurrentTasks { get; init; } = [];
+}
+
+/// <summary>A task running on an agent now.</summary>
+/// <param name="BuildId">Its build.</param>
+/// <param name="TaskId">The task.</param>
+/// <param name="Package">Its source's package.</param>
+/// <param name="Platform">Its platform.</param>
+/// <param name="Arch">Its architecture (<c>src</c> for an SRPM).</param>
+/// <param name="StartedAt">When it started on the agent (UTC).</param>
+public sealed record AgentTaskResponse(long BuildId, long TaskId, string? Package, string Platform, string Arch, DateTime? StartedAt);
+
+/// <summary>
+/// What runs on the agents now. Declared here so that the agents' read model can show it; implemented
+/// by the module that places work on agents (Builds). Without an implementation agents show no tasks.
+/// </summary>
+public interface IAgentWorkload
+{
+    /// <summary>The running tasks by agent name, oldest first; agents running nothing are absent.</summary>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<AgentTaskResponse>>> CurrentTasksAsync(CancellationToken cancellationToken = default);
+}

@@ -25,13 +25,37 @@ internal sealed class AgentRegistry(
     AgentProbeSignal probe,
     IAccessControl access,
     IAuditLog audit,
-    TimeProvider clock) : IAgentAdministration
+    TimeProvider clock,
+    IEnumerable<IAgentWorkload> workloads) : IAgentAdministration
 {
-    public async Task<IReadOnlyList<AgentResponse>> ListAsync(CancellationToken cancellationToken = default) =>
-        [.. (await db.Set<Agent>().AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken)).Select(a => a.ToResponse())];
+    public async Task<IReadOnlyList<AgentResponse>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var agents = await db.Set<Agent>().AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
+        var tasks = await CurrentTasksAsync(cancellationToken);
+        return [.. agents.Select(a => WithTasks(a.ToResponse(), tasks))];
+    }
 
     public async Task<AgentResponse?> FindAsync(string name, CancellationToken cancellationToken = default) =>
-        (await db.Set<Agent>().AsNoTracking().SingleOrDefaultAsync(a => a.Name == name, cancellationToken))?.ToResponse();
+        await db.Set<Agent>().AsNoTracking().SingleOrDefaultAsync(a => a.Name == name, cancellationToken) is { } agent
+            ? WithTasks(agent.ToResponse(), await CurrentTasksAsync(cancellationToken))
+            : null;
+
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<AgentTaskResponse>>> CurrentTasksAsync(CancellationToken cancellationToken)
+    {
+        var merged = new Dictionary<string, IReadOnlyList<AgentTaskResponse>>(StringComparer.Ordinal);
+        foreach (var workload in workloads)
+        {
+            foreach (var (agent, tasks) in await workload.CurrentTasksAsync(cancellationToken))
+            {
+                merged[agent] = merged.TryGetValue(agent, out var known) ? [.. known, .. tasks] : tasks;
+            }
+        }
+
+        return merged;
+    }
+
+    private static AgentResponse WithTasks(AgentResponse agent, IReadOnlyDictionary<string, IReadOnlyList<AgentTaskResponse>> tasks) =>
+        tasks.TryGetValue(agent.Name, out var current) ? agent with { CurrentTasks = current } : agent;
 
     public async Task<CommandResult<AgentRegistrationDto>> RegisterAsync(ClaimsPrincipal actor, RegisterAgentRequest request, CancellationToken cancellationToken = default)
     {
