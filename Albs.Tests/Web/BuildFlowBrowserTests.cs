@@ -156,6 +156,12 @@ public sealed class BuildFlowBrowserTests(BrowserHost fixture)
         var pages = await PagesAsync();
         fixture.Browser.TakeErrors();
         var page = await fixture.Browser.NewPageAsync(fixture.Address);
+
+        // The check itself finds what it looks for.
+        await page.SetContentAsync("<html><body><h1>a</h1><h3>b</h3><h1>c</h1><input id=x><select></select><img src=data:,></body></html>");
+        (await page.EvaluateAsync<string[]>(MarkupProblems)).Should().BeEquivalentTo(
+            "2 h1 elements", "heading skips from h1 to h3: b", "unlabelled input x", "unlabelled select ", "image without alt: data:,", "no lang on html", "no title");
+
         var problems = new List<string>();
         foreach (var (name, path) in pages)
         {
@@ -245,6 +251,25 @@ public sealed class BuildFlowBrowserTests(BrowserHost fixture)
                 await Browser.ScreenshotAsync(page, $"dark-{name}");
             }
         }
+
+        // Signed in: the forms and buttons of the submit page and the teams page.
+        await fixture.UserAsync($"erin{theme}", "contributor");
+        await BrowserHost.SignInAsync(page, $"erin{theme}");
+        foreach (var path in new[] { "builds/new", "teams" })
+        {
+            await OpenAsync(page, path);
+            var result = await page.EvaluateAsync<JsonElement>(ContrastProblems);
+            problems.AddRange(result.GetProperty("problems").EnumerateArray().Select(p => $"{path} (signed in): {p.GetString()}"));
+        }
+
+        if (dark)
+        {
+            await Browser.ScreenshotAsync(page, "dark-signed-in-builds-new");
+        }
+
+        // The check itself finds grey on grey.
+        await page.SetContentAsync("<html data-bs-theme=light><body style='background:#fff;color:#000'><main><p style='color:#aaa'>faint</p><p>x</p></main></body></html>");
+        (await page.EvaluateAsync<JsonElement>(ContrastProblems)).GetProperty("problems").EnumerateArray().Should().ContainSingle().Which.GetString().Should().Contain("faint");
 
         problems.Should().BeEmpty();
         fixture.Browser.TakeErrors().Should().BeEmpty();
