@@ -34,6 +34,17 @@ internal sealed class Browser : IAsyncDisposable
     /// <summary>Errors the pages of this browser reported: console errors, uncaught exceptions, answers 400 and above.</summary>
     public List<string> Errors { get; } = [];
 
+    /// <summary>The errors recorded so far, forgotten here: a test sharing the browser sees only its own.</summary>
+    public List<string> TakeErrors()
+    {
+        lock (Errors)
+        {
+            List<string> taken = [.. Errors];
+            Errors.Clear();
+            return taken;
+        }
+    }
+
     public static async Task<Browser> LaunchAsync()
     {
         var playwright = await Playwright.CreateAsync();
@@ -55,13 +66,20 @@ internal sealed class Browser : IAsyncDisposable
         }
     }
 
-    /// <summary>A new page in a fresh context (no cookies: an anonymous visitor) whose relative URLs go to <paramref name="baseAddress"/>.</summary>
-    public async Task<IPage> NewPageAsync(Uri baseAddress, bool darkScheme = false)
+    /// <summary>
+    /// A new page in a fresh context (no cookies: an anonymous visitor) whose relative URLs go to
+    /// <paramref name="baseAddress"/>: a 1280×900 laptop window, or with <paramref name="phone"/> a
+    /// 390×844 touch screen (a mobile viewport, as a phone's browser lays pages out).
+    /// </summary>
+    public async Task<IPage> NewPageAsync(Uri baseAddress, bool darkScheme = false, bool phone = false)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            ViewportSize = phone ? new ViewportSize { Width = 390, Height = 844 } : new ViewportSize { Width = 1280, Height = 900 },
+            IsMobile = phone,
+            HasTouch = phone,
+            DeviceScaleFactor = phone ? 2 : 1,
             ColorScheme = darkScheme ? ColorScheme.Dark : ColorScheme.Light,
         });
         var page = await context.NewPageAsync();

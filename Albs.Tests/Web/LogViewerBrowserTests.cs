@@ -1,10 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Albs.Modules.Agents.Contracts;
-using Albs.Modules.Builds.Contracts;
-using Albs.Tests.Agents;
-using Albs.Tests.Builds;
 using Albs.Tests.Support;
 using AngleSharp.Html.Parser;
 using Microsoft.Playwright;
@@ -13,37 +8,25 @@ namespace Albs.Tests.Web;
 
 /// <summary>
 /// The log viewer in a real browser (Debian's Chromium through Playwright) against the host run as a
-/// process on a loopback port, with a real sshd agent building a real git repository.
+/// process on a loopback port, with a real sshd agent building a real git repository (the <see cref="BrowserHost"/> shared by the browser tests).
 /// </summary>
-public sealed partial class LogViewerBrowserTests
+[Collection(BrowserCollection.Name)]
+public sealed partial class LogViewerBrowserTests(BrowserHost fixture)
 {
     private const int Ticks = 10;
 
     [Fact]
     public async Task Lines_of_a_running_task_appear_without_a_reload_then_the_final_status()
     {
-        using var database = TestDatabase.Sqlite();
-        await using var agent = await SshAgentServer.StartAsync();
-        using var repository = await TestGitRepository.CreateAsync("hello");
-        var spec = BuildAgentTest.Fixture("hello.spec").Replace(
-            "gcc -O2 -o hello hello.c",
-            $"for i in {string.Join(' ', Enumerable.Range(1, Ticks))}; do echo \"tick $i\"; sleep 1; done; printf '\\033[1;31mcoloured\\033[0m <b>not bold</b>\\n'; gcc -O2 -o hello hello.c",
-            StringComparison.Ordinal);
-        await repository.CommitAsync("import a slow, chatty hello", ("hello.spec", spec), ("hello.c", BuildAgentTest.Fixture("hello.c")));
-        await using var host = await HostProcess.StartAsync(new Dictionary<string, string?>(database.Settings)
-        {
-            ["Builds:AllowFileUrls"] = "true",
-            ["Agents:ProbeInterval"] = "00:00:00.250",
-            ["ASPNETCORE_WEBROOT"] = WebRoot(),
-        });
+        var repository = await fixture.HelloRepositoryAsync(
+            $"for i in {string.Join(' ', Enumerable.Range(1, Ticks))}; do echo \"tick $i\"; sleep 1; done; printf '\\033[1;31mcoloured\\033[0m <b>not bold</b>\\n'; gcc -O2 -o hello hello.c");
+        var host = fixture.Host;
         using var admin = host.AdminClient();
-        (await admin.PostAsJsonAsync("/api/v1/agents", AgentTestKit.Request(agent, "builder1"))).EnsureSuccessStatusCode();
-        await Eventually.TrueAsync(async () => (await admin.GetFromJsonAsync<AgentResponse>("/api/v1/agents/builder1"))!.State == "online", "the agent is online");
-        var submitted = await admin.PostAsJsonAsync("/api/v1/builds", BuildAgentTest.Demo(repository.Url));
-        var build = (await submitted.Content.ReadFromJsonAsync<BuildResponse>())!;
+        var build = await fixture.SubmitAsync(repository);
         var task = build.Tasks.Single(t => t.Arch == "x86_64");
         var pagePath = $"builds/{build.Id}/tasks/{task.Id}/logs/build.1.log";
-        await using var browser = await Browser.LaunchAsync();
+        var browser = fixture.Browser;
+        browser.TakeErrors();
         var page = await browser.NewPageAsync(host.Address);
         await Eventually.TrueAsync(
             async () => await admin.GetAsync($"/api/v1/builds/{build.Id}/tasks/{task.Id}/logs/build.1.log") is { IsSuccessStatusCode: true } log
@@ -82,7 +65,7 @@ public sealed partial class LogViewerBrowserTests
         // Anonymous visitors get no actions: no posting forms, and only the viewer's own buttons.
         (await page.Locator("form[method=post]").CountAsync()).Should().Be(0);
         (await page.Locator("main button, main input[type=submit]").AllInnerTextsAsync()).Should().OnlyContain(t => t == "Filter" || t == "Pause" || t == "Follow");
-        browser.Errors.Should().BeEmpty("no script was refused by the CSP and none failed");
+        browser.TakeErrors().Should().BeEmpty("no script was refused by the CSP and none failed");
         await Browser.ScreenshotAsync(page, "log-viewer-ended");
 
         // Without JavaScript: the server-rendered log, numbered lines, the raw download, no stream to follow.
@@ -98,22 +81,11 @@ public sealed partial class LogViewerBrowserTests
         filtered.QuerySelectorAll("#log .log-line").Select(l => l.QuerySelector(".log-text")!.TextContent)
             .Should().Contain("tick 3").And.OnlyContain(t => t.Contains("tick 3", StringComparison.Ordinal), "the filter ignores case and keeps only matching lines");
         (await anonymous.GetAsync($"builds/{build.Id}/tasks/{task.Id}/logs/build.7.log")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        await page.Context.CloseAsync();
     }
 
     private static IEnumerable<int> TickNumbers(string text) =>
         TickLine().Matches(text).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-
-    /// <summary>The host's wwwroot in the source tree (the test output has no copy of it).</summary>
-    private static string WebRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "albs.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("albs.sln not found above the test output"), "Albs.Web", "wwwroot");
-    }
 
     [GeneratedRegex(@"^\s*\d*\s*tick (\d+)\s*$", RegexOptions.Multiline)]
     private static partial Regex TickLine();
