@@ -143,7 +143,7 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
                     Nevra = a.Nevra,
                     SourceRpm = a.SourceRpm,
                     CreatedAt = now,
-                }));
+                }.WithSplitNevra()));
                 await db.SaveChangesAsync(ct);
             }
 
