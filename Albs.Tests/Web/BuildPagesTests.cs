@@ -109,7 +109,7 @@ public sealed class BuildPagesTests : BuildAgentTest
         var built = await WaitForEndAsync((await SubmitAsync(Demo(Hello.Url))).Id);
         built.Status.Should().Be("completed", string.Join('\n', built.Tasks.Select(t => t.Error)));
         var other = await SubmitAsync(Demo(Hello.Url));
-        var rpm = built.Tasks.SelectMany(t => t.Artifacts).Single(a => a.Type == "rpm" && a.Name.EndsWith(".x86_64.rpm", StringComparison.Ordinal));
+        var rpm = built.Tasks.SelectMany(t => t.Artifacts).Single(a => a.Type == "rpm" && a.Name.StartsWith("hello-1.0-", StringComparison.Ordinal) && a.Name.EndsWith(".x86_64.rpm", StringComparison.Ordinal));
         var srpm = built.Tasks.SelectMany(t => t.Artifacts).Single(a => a.Type == "srpm");
         rpm.Nevra.Should().StartWith("hello-1.0-1").And.EndWith(".x86_64");
         var nevr = rpm.Nevra![..^".x86_64".Length];
