@@ -103,6 +103,53 @@ public sealed class BuildPagesTests : BuildAgentTest
     }
 
     [Fact]
+    public async Task The_nevra_filter_finds_the_build_of_a_package_in_every_accepted_form_on_the_api_and_the_page()
+    {
+        await RegisterAgentAsync("builder1");
+        var built = await WaitForEndAsync((await SubmitAsync(Demo(Hello.Url))).Id);
+        built.Status.Should().Be("completed", string.Join('\n', built.Tasks.Select(t => t.Error)));
+        var rpm = built.Tasks.SelectMany(t => t.Artifacts).Single(a => a.Type == "rpm" && a.Name.StartsWith("hello-1.0-", StringComparison.Ordinal) && a.Name.EndsWith(".x86_64.rpm", StringComparison.Ordinal));
+        var srpm = built.Tasks.SelectMany(t => t.Artifacts).Single(a => a.Type == "srpm");
+        rpm.Nevra.Should().StartWith("hello-1.0-1").And.EndWith(".x86_64");
+        var nevr = rpm.Nevra![..^".x86_64".Length];
+        var anonymous = App.Client();
+
+        string[] matching = [rpm.Nevra, nevr, rpm.Name, srpm.Nevra!, srpm.Name, "hello-0:" + nevr["hello-".Length..], $"{rpm.Nevra}&status=completed"];
+        foreach (var nevra in matching)
+        {
+            var list = (await anonymous.GetFromJsonAsync<BuildListResponse>($"/api/v1/builds?nevra={Escape(nevra)}"))!;
+            list.Items.Select(i => i.Id).Should().Equal([built.Id], nevra);
+            list.Total.Should().Be(1);
+            Rows(await PageKit.GetAsync(anonymous, $"/builds?nevra={Escape(nevra)}")).Should().Equal([built.Id], nevra);
+        }
+
+        string[] missing = [nevr + ".aarch64", "hello-1:" + nevr["hello-".Length..], "hello-9.9-1", "bash-1.0-1.x86_64.rpm", $"{rpm.Nevra}&status=failed"];
+        foreach (var nevra in missing)
+        {
+            (await anonymous.GetFromJsonAsync<BuildListResponse>($"/api/v1/builds?nevra={Escape(nevra)}"))!.Total.Should().Be(0, nevra);
+            Rows(await PageKit.GetAsync(anonymous, $"/builds?nevra={Escape(nevra)}")).Should().BeEmpty(nevra);
+        }
+
+        Rows(await PageKit.GetAsync(anonymous, "/builds")).Should().Equal(built.Id);
+        var next = (await PageKit.GetAsync(anonymous, $"/builds?nevra={Escape(nevr)}&pageSize=1")).QuerySelector("a[rel=next]");
+        next.Should().BeNull("one build matches");
+
+        // A bad NEVRA: 400 with problem details on the API, a message beside the field on the page.
+        var response = await anonymous.GetAsync("/api/v1/builds?nevra=hello");
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var problem = (await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>())!;
+        problem.Errors["nevra"].Single().Should().Contain("'hello' is not a NEVRA");
+        var page = await PageKit.GetAsync(anonymous, "/builds?nevra=hello");
+        page.QuerySelector("[data-field=nevra]")!.TextContent.Should().Contain("'hello' is not a NEVRA");
+        page.QuerySelector("#f-nevra")!.ClassList.Should().Contain("is-invalid");
+        page.QuerySelector("#f-nevra")!.GetAttribute("value").Should().Be("hello");
+        page.QuerySelector("[data-testid=builds]").Should().BeNull();
+    }
+
+    private static string Escape(string query) =>
+        string.Join('&', query.Split('&').Select((part, i) => i == 0 ? Uri.EscapeDataString(part) : part));
+
+    [Fact]
     public async Task Cancel_and_restart_are_offered_only_to_allowed_users_and_the_form_cancels_with_an_audit_entry()
     {
         var waiting = await SubmitAsync(Demo(Hello.Url));

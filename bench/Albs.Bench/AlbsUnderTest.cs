@@ -46,6 +46,9 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
         Api = NewClient();
     }
 
+    /// <summary>The server's database (its settings name the provider and connection).</summary>
+    public TestDatabase Database => database;
+
     /// <summary>Where Kestrel listens (a free loopback port).</summary>
     public Uri BaseAddress { get; }
 

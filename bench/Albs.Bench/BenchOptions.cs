@@ -15,16 +15,21 @@ internal sealed record BenchOptions(
     string Database,
     int? MinThreads,
     string? Out,
-    int AgentNice = 0)
+    int AgentNice = 0,
+    bool NoIndexes = false)
 {
-    public static readonly string[] Names = ["dispatch", "overhead", "livelog"];
+    public static readonly string[] Names = ["dispatch", "overhead", "livelog", "web"];
+
+    /// <summary>What <c>all</c> runs (web seeds 100,000 builds: run on its own).</summary>
+    public static readonly string[] AllNames = ["dispatch", "overhead", "livelog"];
 
     public const string Usage = """
-        usage: bench/run [dispatch|overhead|livelog|all]... [--quick] [options]
+        usage: bench/run [dispatch|overhead|livelog|web|all]... [--quick] [options]
           dispatch   submit → first command on an agent, N builds submitted at once to A agents
           overhead   end-to-end time of one trivial build through Albs ÷ plain rpmbuild over ssh
           livelog    a line printed on the agent → the same line at an SSE client
-          all        all three (the default)
+          web        /builds, /builds/{id} and the API with 100,000 builds and 500,000 tasks seeded; wrk on GET /api/v1/builds
+          all        dispatch, overhead and livelog (the default)
         options:
           --quick            small smoke run (dispatch 20 builds, overhead 2 rounds, livelog 20 ticks)
           --builds N         dispatch: builds submitted at once (default 100)
@@ -34,6 +39,7 @@ internal sealed record BenchOptions(
           --ticks N          livelog: lines printed (default 200)
           --interval S       livelog: seconds between lines (default 0.05)
           --db sqlite|postgres  the server's database (default sqlite; postgres starts a PostgreSQL 15 of its own)
+          --no-indexes       web: drop the indexes of migration 20261122150500_BuildListIndexes first (the baseline)
           --min-threads N    diagnostic: raise the thread pool's minimum (the server runs in this process)
           --agent-nice N     dispatch: the agents run what they receive under `nice -n N` (1-19; arrivals are
                              recorded at normal priority), so their builds do not take the CPU from the server
@@ -45,6 +51,7 @@ internal sealed record BenchOptions(
     {
         var names = new List<string>();
         var quick = args.Contains("--quick");
+        var noIndexes = args.Contains("--no-indexes");
         int? builds = null, agents = null, slots = null, rounds = null, ticks = null;
         double? interval = null;
         string? output = null;
@@ -58,7 +65,7 @@ internal sealed record BenchOptions(
             int Count() => int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{arg} needs a positive whole number");
             switch (arg)
             {
-                case "--quick":
+                case "--quick" or "--no-indexes":
                     break;
                 case "--builds":
                     builds = Count();
@@ -92,7 +99,7 @@ internal sealed record BenchOptions(
                     agentNice = Count() is var nice and <= 19 ? nice : throw new ArgumentException("--agent-nice is 1 to 19");
                     break;
                 case "all":
-                    names.AddRange(Names);
+                    names.AddRange(AllNames);
                     break;
                 case var name when Names.Contains(name):
                     names.Add(name);
@@ -102,7 +109,7 @@ internal sealed record BenchOptions(
             }
         }
 
-        var selected = names.Count == 0 ? Names : Names.Where(names.Contains).ToArray();
+        var selected = names.Count == 0 ? AllNames : Names.Where(names.Contains).ToArray();
         var b = builds ?? (quick ? 20 : 100);
         var a = agents ?? 4;
 
@@ -112,6 +119,6 @@ internal sealed record BenchOptions(
         var defaultSlots = Math.Min(64, ((2 * b) + a - 1) / a);
         return new BenchOptions(
             selected, quick, b, a, slots ?? defaultSlots, rounds ?? (quick ? 2 : 5), ticks ?? (quick ? 20 : 200), interval ?? (quick ? 0.1 : 0.05),
-            database, minThreads, output, agentNice);
+            database, minThreads, output, agentNice, noIndexes);
     }
 }

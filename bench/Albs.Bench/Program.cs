@@ -43,6 +43,7 @@ foreach (var name in options.Benchmarks)
             "dispatch" => await DispatchBenchmark.RunAsync(options, Console.Out),
             "overhead" => await OverheadBenchmark.RunAsync(options, Console.Out),
             "livelog" => await LiveLogBenchmark.RunAsync(options, Console.Out),
+            "web" => await WebBenchmark.RunAsync(options, Console.Out),
             _ => throw new InvalidOperationException(name),
         };
     }
@@ -72,7 +73,7 @@ var run = new BenchRun(
     results);
 var output = options.Out ?? Path.Combine(
     Environment.GetEnvironmentVariable("ALBS_BENCH_RESULTS") ?? "bench/results",
-    $"{started:yyyyMMdd-HHmmss}-{string.Join('-', options.Benchmarks)}{(options.Database == "sqlite" ? "" : "-" + options.Database)}{(options.MinThreads is { } n ? $"-minthreads{n}" : "")}{(options.AgentNice > 0 ? $"-nice{options.AgentNice}" : "")}{(options.Quick ? "-quick" : "")}.json");
+    $"{started:yyyyMMdd-HHmmss}-{string.Join('-', options.Benchmarks)}{(options.Database == "sqlite" ? "" : "-" + options.Database)}{(options.MinThreads is { } n ? $"-minthreads{n}" : "")}{(options.AgentNice > 0 ? $"-nice{options.AgentNice}" : "")}{(options.NoIndexes ? "-no-indexes" : "")}{(options.Quick ? "-quick" : "")}.json");
 await Report.WriteJsonAsync(output, run);
 
 Console.WriteLine();

@@ -14,6 +14,7 @@ namespace Albs.Modules.Builds.Contracts;
 /// <param name="To">Submitted at or before (UTC).</param>
 /// <param name="Page">From 1.</param>
 /// <param name="PageSize">1 to <see cref="BuildListQuery.MaxPageSize"/>.</param>
+/// <param name="Nevra">A package the build produced (RPM or SRPM), in a form <see cref="NevraPattern.TryParse"/> accepts; an invalid one throws <see cref="ArgumentException"/>.</param>
 public sealed record BuildListQuery(
     string? Package = null,
     string? Status = null,
@@ -24,7 +25,8 @@ public sealed record BuildListQuery(
     DateTime? From = null,
     DateTime? To = null,
     int Page = 1,
-    int PageSize = 25)
+    int PageSize = 25,
+    string? Nevra = null)
 {
     /// <summary>The largest page a list answers.</summary>
     public const int MaxPageSize = 100;

@@ -145,7 +145,7 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
                     Nevra = a.Nevra,
                     SourceRpm = a.SourceRpm,
                     CreatedAt = now,
-                }));
+                }.WithSplitNevra()));
                 await db.SaveChangesAsync(ct);
 
                 // What the SRPM's header excludes, in the same transaction: no arch task it rules out

@@ -63,7 +63,9 @@ internal sealed class BuildConfiguration : IEntityTypeConfiguration<Build>
         builder.Property(b => b.Status).HasMaxLength(16);
         builder.HasIndex(b => b.CreatedAt);
         builder.HasIndex(b => new { b.Status, b.CreatedAt });
-        builder.HasIndex(b => b.CreatedByName);
+        builder.HasIndex(b => new { b.CreatedByName, b.Id });
+        builder.HasIndex(b => new { b.Status, b.Id });
+        builder.HasIndex(b => new { b.ProductName, b.Id });
         builder.Property(b => b.ProductName).HasMaxLength(63);
         builder.HasIndex(b => new { b.ProductId, b.CreatedAt });
         builder.HasMany(b => b.Sources).WithOne().HasForeignKey(s => s.BuildId).OnDelete(DeleteBehavior.Cascade);

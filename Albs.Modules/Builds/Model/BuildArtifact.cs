@@ -24,6 +24,28 @@ internal sealed class BuildArtifact
 
     public string? SourceRpm { get; set; }
 
+    /// <summary>The package's name, epoch, version, release and arch, split from <see cref="Nevra"/> for the build list's NEVRA filter.</summary>
+    public string? RpmName { get; set; }
+
+    public int? RpmEpoch { get; set; }
+
+    public string? RpmVersion { get; set; }
+
+    public string? RpmRelease { get; set; }
+
+    public string? RpmArch { get; set; }
+
+    /// <summary>Fills the split NEVRA columns from <see cref="Nevra"/> (left empty when it has no NEVRA shape).</summary>
+    public BuildArtifact WithSplitNevra()
+    {
+        if (Contracts.NevraPattern.SplitStored(Nevra) is { } parts)
+        {
+            (RpmName, RpmEpoch, RpmVersion, RpmRelease, RpmArch) = (parts.Name, parts.Epoch, parts.Version, parts.Release, parts.Arch);
+        }
+
+        return this;
+    }
+
     public DateTime CreatedAt { get; set; }
 }
 
@@ -41,5 +63,10 @@ internal sealed class BuildArtifactConfiguration : IEntityTypeConfiguration<Buil
         builder.HasIndex(a => new { a.TaskId, a.Name }).IsUnique();
         builder.HasIndex(a => a.Sha256);
         builder.HasIndex(a => a.Nevra);
+        builder.Property(a => a.RpmName).HasMaxLength(255);
+        builder.Property(a => a.RpmVersion).HasMaxLength(255);
+        builder.Property(a => a.RpmRelease).HasMaxLength(255);
+        builder.Property(a => a.RpmArch).HasMaxLength(32);
+        builder.HasIndex(a => new { a.RpmName, a.RpmVersion, a.RpmRelease });
     }
 }

@@ -42,7 +42,7 @@ internal sealed class BuildSourceConfiguration : IEntityTypeConfiguration<BuildS
         builder.Property(s => s.Kind).HasMaxLength(8);
         builder.Property(s => s.Url).HasMaxLength(2048);
         builder.Property(s => s.Package).HasMaxLength(255);
-        builder.HasIndex(s => s.Package);
+        builder.HasIndex(s => new { s.Package, s.BuildId });
         builder.Property(s => s.Ref).HasMaxLength(255);
         builder.Property(s => s.RefKind).HasMaxLength(8);
         builder.Property(s => s.CommitId).HasMaxLength(64);

@@ -69,6 +69,8 @@ internal sealed class BuildTaskConfiguration : IEntityTypeConfiguration<BuildTas
         builder.HasIndex(t => new { t.Status, t.LeaseExpiresAt });
         builder.HasIndex(t => t.SrpmTaskId);
         builder.HasIndex(t => t.AfterTaskId);
+        builder.HasIndex(t => new { t.Platform, t.BuildId });
+        builder.HasIndex(t => new { t.Arch, t.BuildId });
         builder.HasMany(t => t.Artifacts).WithOne().HasForeignKey(a => a.TaskId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -25,7 +25,7 @@ internal static class BuildQueries
             .AllowAnonymous().WithName("GetBuild").WithTags("Builds");
         endpoints.MapGet("/api/v1/builds", ListAsync)
             .AllowAnonymous().WithName("ListBuilds").WithTags("Builds")
-            .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy, product, from, to (UTC); page from 1.");
+            .WithSummary("Builds newest first; filters: package, status, platform, arch, createdBy, product, from, to (UTC), nevra; page from 1.");
     }
 
     public static async Task<BuildResponse?> GetAsync(AlbsDbContext db, DataDirectory data, long id, CancellationToken ct) =>
@@ -44,14 +44,19 @@ internal static class BuildQueries
     private static async Task<Results<Ok<BuildListResponse>, ValidationProblem>> ListAsync(
         AlbsDbContext db, CancellationToken ct, string? package = null, string? status = null, string? platform = null,
         string? arch = null, string? createdBy = null, string? product = null, DateTime? from = null, DateTime? to = null,
-        int page = 1, int pageSize = 25)
+        int page = 1, int pageSize = 25, string? nevra = null)
     {
         if (page < 1 || pageSize is < 1 or > MaxPageSize)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = [$"page starts at 1; pageSize is 1 to {MaxPageSize}"] });
         }
 
-        return TypedResults.Ok(await ListBuildsAsync(db, new BuildListQuery(package, status, platform, arch, createdBy, product, from, to, page, pageSize), ct));
+        if (!string.IsNullOrWhiteSpace(nevra) && !NevraPattern.TryParse(nevra, out _, out var nevraError))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["nevra"] = [nevraError!] });
+        }
+
+        return TypedResults.Ok(await ListBuildsAsync(db, new BuildListQuery(package, status, platform, arch, createdBy, product, from, to, page, pageSize, nevra), ct));
     }
 
     /// <summary>The list behind the endpoint and <see cref="IBuildQueries"/>; the page is taken as given.</summary>
@@ -60,9 +65,13 @@ internal static class BuildQueries
         var (package, status, platform, arch, createdBy, product) = (query.Package, query.Status, query.Platform, query.Arch, query.CreatedBy, query.Product);
         var (page, pageSize) = (query.Page, query.PageSize);
         var builds = db.Set<Build>().AsNoTracking();
+
+        // Package, platform, arch and NEVRA are "id IN (index range)": each is an index range read of
+        // (value, build_id), where a correlated EXISTS made the database probe every build in turn.
         if (!string.IsNullOrWhiteSpace(package))
         {
-            builds = builds.Where(b => b.Sources.Any(s => s.Package == package));
+            var packageIds = db.Set<BuildSource>().Where(s => s.Package == package).Select(s => s.BuildId);
+            builds = builds.Where(b => packageIds.Contains(b.Id));
         }
 
         if (!string.IsNullOrWhiteSpace(status))
@@ -72,12 +81,26 @@ internal static class BuildQueries
 
         if (!string.IsNullOrWhiteSpace(platform))
         {
-            builds = builds.Where(b => b.Tasks.Any(t => t.Platform == platform));
+            var platformIds = db.Set<BuildTask>().Where(t => t.Platform == platform).Select(t => t.BuildId);
+            builds = builds.Where(b => platformIds.Contains(b.Id));
         }
 
         if (!string.IsNullOrWhiteSpace(arch))
         {
-            builds = builds.Where(b => b.Tasks.Any(t => t.Arch == arch));
+            var archIds = db.Set<BuildTask>().Where(t => t.Arch == arch).Select(t => t.BuildId);
+            builds = builds.Where(b => archIds.Contains(b.Id));
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Nevra))
+        {
+            if (!NevraPattern.TryParse(query.Nevra, out var pattern, out var error))
+            {
+                throw new ArgumentException(error, nameof(query));
+            }
+
+            var tasks = pattern!.Alternatives.Select(a => Matching(db, a)).Aggregate((x, y) => x.Concat(y));
+            var nevraIds = db.Set<BuildTask>().Where(t => tasks.Contains(t.Id)).Select(t => t.BuildId);
+            builds = builds.Where(b => nevraIds.Contains(b.Id));
         }
 
         if (!string.IsNullOrWhiteSpace(createdBy))
@@ -127,6 +150,28 @@ internal static class BuildQueries
             [.. targets[r.Id].Where(t => t.Arch != BuildPlanner.SrcArch).Select(t => t.Arch).Distinct().Order(StringComparer.Ordinal)],
             r.ProductName)).ToList();
         return new BuildListResponse(items, page, pageSize, total);
+    }
+
+    /// <summary>The tasks with a package (RPM or SRPM) of this reading of a NEVRA filter, on the (name, version, release) index.</summary>
+    private static IQueryable<long> Matching(AlbsDbContext db, NevraAlternative nevra)
+    {
+        var artifacts = db.Set<BuildArtifact>()
+            .Where(a => a.RpmName == nevra.Name && a.RpmVersion == nevra.Version && a.RpmRelease == nevra.Release);
+        if (nevra.Arch is { } arch)
+        {
+            artifacts = artifacts.Where(a => a.RpmArch == arch);
+        }
+
+        if (nevra.Epoch is 0)
+        {
+            artifacts = artifacts.Where(a => a.RpmEpoch == null || a.RpmEpoch == 0);
+        }
+        else if (nevra.Epoch is { } epoch)
+        {
+            artifacts = artifacts.Where(a => a.RpmEpoch == epoch);
+        }
+
+        return artifacts.Select(a => a.TaskId);
     }
 
     /// <summary>A time without a zone is taken as UTC, as every stored time is.</summary>
