@@ -51,6 +51,8 @@ internal static partial class WebBenchmark
             ("/builds/{id}", $"/builds/{seeded.DetailBuildId}"),
             ("GET /api/v1/builds", "/api/v1/builds"),
             ("GET /api/v1/builds/{id}", $"/api/v1/builds/{seeded.DetailBuildId}"),
+            ("/ (dashboard)", "/"),
+            ("GET /api/v1/dashboard", "/api/v1/dashboard"),
         ];
         var samples = options.Quick ? 5 : 25;
         using var client = new HttpClient { BaseAddress = albs.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
