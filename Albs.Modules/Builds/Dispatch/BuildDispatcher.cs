@@ -51,7 +51,13 @@ internal sealed class BuildDispatcher(
         {
             try
             {
-                foreach (var abandoned in await store.ReapAsync(stoppingToken))
+                // Ready work first (a submission waits for nothing else), then the reaper and the
+                // settling; what the reaper put back in the queue is dispatched in a second round.
+                // Settling first is not needed for correctness: a task is ready only when its SRPM
+                // task completed and the previous source's task on its arch is done.
+                await DispatchRoundAsync(stoppingToken);
+                var reaped = await store.ReapAsync(stoppingToken);
+                foreach (var abandoned in reaped)
                 {
                     logger.LogWarning("Task {Task} attempt {Attempt} was abandoned by a stopped server; it goes back to the queue.", abandoned.TaskId, abandoned.Attempt);
                     cleanups.Add(CleanUpAbandonedAsync(abandoned));
@@ -59,7 +65,10 @@ internal sealed class BuildDispatcher(
 
                 cleanups.RemoveAll(c => c.IsCompleted);
                 await store.SettleAsync(stoppingToken);
-                await DispatchRoundAsync(stoppingToken);
+                if (reaped.Count > 0)
+                {
+                    await DispatchRoundAsync(stoppingToken);
+                }
 
                 // Besides signals: when the earliest lease runs out, so a dead server's tasks are reaped on time.
                 await signal.WaitAsync(await UntilNextExpiryAsync(stoppingToken), stoppingToken);
