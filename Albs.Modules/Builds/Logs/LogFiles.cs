@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using Albs.Modules.Common.Storage;
 
 namespace Albs.Modules.Builds.Logs;
@@ -11,9 +10,6 @@ namespace Albs.Modules.Builds.Logs;
 /// </summary>
 internal static class LogFiles
 {
-    /// <summary>Logs this large stay uncompressed: gzip records the length modulo 4 GiB only.</summary>
-    private const long MaxCompressedLength = uint.MaxValue;
-
     public static string Directory(DataDirectory data, long buildId, long taskId) =>
         data.Combine("logs", $"build-{buildId}", $"task-{taskId}");
 
@@ -85,13 +81,16 @@ internal static class LogFiles
         new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
 
     /// <summary>
-    /// Replaces a finished log by its gzip: written aside, flushed to disk, renamed into place, and
-    /// only then is the plain file removed. A crash at any point leaves a whole log (plain, or both).
+    /// Replaces a finished log by its gzip, in the member layout of <see cref="GzipMembers"/> (so that any
+    /// part of it can be read without decompressing what comes before): written aside, flushed to disk,
+    /// renamed into place, and only then is the plain file removed. A crash at any point leaves a whole
+    /// log (plain, or both). There is no size limit: each member records its own plain length (at most
+    /// <see cref="GzipMembers.MemberPlainLength"/>, exact in its 32-bit ISIZE too), and the total is their
+    /// sum, so logs beyond 4 GiB keep their length, unlike a single gzip stream's ISIZE (modulo 4 GiB).
     /// </summary>
     public static async Task CompressAsync(string plainPath, CancellationToken ct)
     {
-        var info = new FileInfo(plainPath);
-        if (!info.Exists || info.Length > MaxCompressedLength)
+        if (!File.Exists(plainPath))
         {
             return;
         }
@@ -100,11 +99,25 @@ internal static class LogFiles
         await using (var input = OpenShared(plainPath))
         await using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
         {
-            await using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true))
+            var chunk = new byte[GzipMembers.MemberPlainLength];
+            var members = 0;
+            while (true)
             {
-                await input.CopyToAsync(gzip, ct);
+                var read = await input.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, ct);
+                if (read > 0 || members == 0)
+                {
+                    // An empty log still gets one (empty) member: an empty file is no gzip.
+                    await GzipMembers.WriteMemberAsync(output, chunk.AsMemory(0, read), ct);
+                    members++;
+                }
+
+                if (read < chunk.Length)
+                {
+                    break;
+                }
             }
 
+            await output.FlushAsync(ct);
             output.Flush(flushToDisk: true);
         }
 
@@ -112,7 +125,10 @@ internal static class LogFiles
         File.Delete(plainPath);
     }
 
-    /// <summary>The uncompressed length a gzip file records in its last four bytes.</summary>
+    /// <summary>
+    /// The uncompressed length a gzip file records in its last four bytes: the whole length for a log
+    /// compressed as one gzip stream (before <see cref="GzipMembers"/>; such logs were under 4 GiB).
+    /// </summary>
     public static long UncompressedLength(FileStream gzip)
     {
         Span<byte> trailer = stackalloc byte[4];
