@@ -46,12 +46,25 @@ public static class BuildsModule
         services.AddSingleton<BuildSignal>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<LogSignals>();
+        services.AddSingleton<BuildChangeSignals>();
         services.AddSingleton<IBuildLogDirectory, BuildLogDirectory>();
         services.AddHostedService<BuildDispatcher>();
         services.AddSingleton(sp =>
         {
             var signal = sp.GetRequiredService<BuildSignal>();
-            return new PostgresChannel(BuildSignal.Channel, _ => signal.Notify(), signal.Notify);
+            var changes = sp.GetRequiredService<BuildChangeSignals>();
+            return new PostgresChannel(
+                BuildSignal.Channel,
+                _ =>
+                {
+                    signal.Notify();
+                    changes.ChangedAll();
+                },
+                () =>
+                {
+                    signal.Notify();
+                    changes.ChangedAll();
+                });
         });
         services.AddEventHandler<AgentStateChangedEvent, WakeDispatchOnAgentChange>();
         services.AddOptions<AlbsOptions>()
@@ -71,6 +84,7 @@ public static class BuildsModule
         BuildDashboardService.Map(endpoints);
         BuildFiles.Map(endpoints);
         LiveLog.Map(endpoints);
+        BuildEvents.Map(endpoints);
         LookasideEndpoints.Map(endpoints);
         BuildRepositoryEndpoints.Map(endpoints);
         return endpoints;

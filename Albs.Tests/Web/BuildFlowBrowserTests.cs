@@ -84,6 +84,14 @@ public sealed class BuildFlowBrowserTests(BrowserHost fixture)
         // A build that runs long enough to be seen running, by carol and by a visitor.
         var repository = await fixture.HelloRepositoryAsync("sleep 8; gcc -O2 -o hello hello.c");
         var page = await fixture.Browser.NewPageAsync(fixture.Address);
+        var requests = new List<(string Url, string Type, bool Htmx)>();
+        page.Request += (_, request) =>
+        {
+            lock (requests)
+            {
+                requests.Add((request.Url, request.ResourceType, request.Headers.ContainsKey("hx-request")));
+            }
+        };
         await BrowserHost.SignInAsync(page, "carol");
 
         await page.GotoAsync("builds");
@@ -110,10 +118,19 @@ public sealed class BuildFlowBrowserTests(BrowserHost fixture)
         await Browser.ScreenshotAsync(page, "contributor-build-running");
         await visitor.Context.CloseAsync();
 
-        // htmx refreshes the page until the build ends; it is never reloaded.
+        // The page follows the build's events; htmx refreshes the block at each change until the build ends; it is never reloaded.
         await Assertions.Expect(status).ToHaveAttributeAsync("data-status", new Regex("^(completed|failed|cancelled)$"), new() { Timeout = 180_000 });
         (await status.InnerTextAsync()).Should().Be("completed", fixture.Host.Output);
         (await page.EvaluateAsync<bool>("() => window.albsLoadedOnce === true")).Should().BeTrue("the status came through htmx, without a reload");
+        List<(string Url, string Type, bool Htmx)> seen;
+        lock (requests)
+        {
+            seen = [.. requests];
+        }
+
+        var events = seen.FindIndex(r => r.Url.EndsWith($"/api/v1/builds/{id}/events", StringComparison.Ordinal) && r.Type == "eventsource");
+        events.Should().BeGreaterThanOrEqualTo(0, "the page follows the build over Server-Sent Events");
+        seen.Skip(events).Should().Contain(r => r.Htmx && r.Url.EndsWith($"/builds/{id}", StringComparison.Ordinal), "htmx refetched the block after the events began");
         (await page.Locator("[data-testid=created-by]").InnerTextAsync()).Should().Be("carol");
         (await page.Locator("[data-testid=cancel-build]").CountAsync()).Should().Be(0, "a finished build cannot be cancelled");
         await Assertions.Expect(page.Locator("[data-testid=log]").First).ToBeVisibleAsync();

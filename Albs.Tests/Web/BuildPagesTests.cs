@@ -71,6 +71,8 @@ public sealed class BuildPagesTests : BuildAgentTest
         page.QuerySelector("[data-testid=product]")!.TextContent.Trim().Should().Be("demo");
         page.QuerySelector("[data-testid=commit]")!.TextContent.Trim().Should().Be(build.Sources[0].Commit);
         page.QuerySelector("[data-testid=build-live]")!.HasAttribute("hx-trigger").Should().BeFalse("a finished build is not polled");
+        page.QuerySelector("[data-testid=build-live]")!.HasAttribute("data-events").Should().BeFalse("a finished build is not followed");
+        page.QuerySelectorAll("script[src='js/buildlive.js']").Should().BeEmpty();
         page.QuerySelector("[data-testid=build-actions]").Should().BeNull("nobody is signed in");
 
         var matrix = page.QuerySelector("[data-testid=task-matrix]")!;
@@ -160,7 +162,10 @@ public sealed class BuildPagesTests : BuildAgentTest
         var admin = await PageKit.SignedInAsync(App, "admin", AlbsWebApp.AdminPassword);
 
         var anonymousPage = await PageKit.GetAsync(App.Client(), $"/builds/{waiting.Id}");
-        anonymousPage.QuerySelector("[data-testid=build-live]")!.GetAttribute("hx-trigger").Should().Be("every 2s", "an unfinished build refreshes itself");
+        var live = anonymousPage.QuerySelector("[data-testid=build-live]")!;
+        live.GetAttribute("hx-trigger").Should().Be("build-changed from:body, every 30s", "an unfinished build refreshes itself on each change, slowly polling as a fallback");
+        live.GetAttribute("data-events").Should().Be($"api/v1/builds/{waiting.Id}/events");
+        anonymousPage.QuerySelectorAll("script[src='js/buildlive.js']").Should().ContainSingle();
         anonymousPage.QuerySelectorAll("form[data-testid=cancel-build], form[data-testid=restart-failed]").Should().BeEmpty();
         (await PageKit.GetAsync(observer, $"/builds/{waiting.Id}")).QuerySelectorAll("form[data-testid=cancel-build], form[data-testid=restart-failed]").Should().BeEmpty();
         var adminPage = await PageKit.GetAsync(admin, $"/builds/{waiting.Id}");

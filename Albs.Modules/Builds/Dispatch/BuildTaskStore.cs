@@ -10,9 +10,11 @@ namespace Albs.Modules.Builds.Dispatch;
 /// The task table as a queue: which tasks are ready, claiming one for an agent under a lease,
 /// finishing it (with its artifacts, in one transaction), and settling what follows from that.
 /// Every change is conditional on the task's current state, so concurrent dispatchers never
-/// both start or finish the same task.
+/// both start or finish the same task. Each write wakes the followers of the builds it changed
+/// (<see cref="BuildChangeSignals"/>).
 /// </summary>
-internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, TimeProvider clock, IOptions<BuildDispatchOptions> options)
+internal sealed class BuildTaskStore(
+    IDbContextFactory<AlbsDbContext> contexts, TimeProvider clock, IOptions<BuildDispatchOptions> options, BuildChangeSignals changes)
 {
     public const int MaxAttempts = 3;
 
@@ -97,6 +99,11 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             }
 
             await transaction.CommitAsync(ct);
+            if (claimed.Count > 0)
+            {
+                changes.ChangedAll();
+            }
+
             return claimed;
         });
     }
@@ -158,6 +165,7 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             }
 
             await transaction.CommitAsync(ct);
+            changes.ChangedAll();
             return true;
         });
     }
@@ -166,13 +174,16 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
     public async Task ReleaseAsync(long taskId, string owner, string reason, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await db.Database.ExecuteSqlAsync(
+        if (await db.Database.ExecuteSqlAsync(
             $"""
             UPDATE builds_tasks SET status = CASE WHEN attempt >= {MaxAttempts} THEN {BuildStatus.Failed} ELSE {BuildStatus.Idle} END,
                    error = {reason}, lease_owner = NULL, lease_expires_at = NULL, agent_name = NULL
              WHERE id = {taskId} AND lease_owner = {owner} AND status = {BuildStatus.Started}
             """,
-            ct);
+            ct) > 0)
+        {
+            changes.ChangedAll();
+        }
     }
 
     /// <summary>
@@ -201,6 +212,7 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             if (rows == 1)
             {
                 reaped.Add(new AbandonedAttempt(task.Id, task.BuildId, task.AgentName, task.Attempt));
+                changes.Changed(task.BuildId);
             }
         }
 
@@ -228,10 +240,13 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
         var srpmBroken = tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(s => s.Id == t.SrpmTaskId && Broken.Contains(s.Status)));
         var previousBroken = tasks.Where(t => t.Status == BuildStatus.Idle && tasks.Any(a => a.Id == t.AfterTaskId && Broken.Contains(a.Status)));
 
+        var cascaded = false;
+
         // Read first, write only when there is something to change: a write waits for the database's
         // write lock (on SQLite, behind every submission), a read does not.
         while (await srpmBroken.AnyAsync(ct) || await previousBroken.AnyAsync(ct))
         {
+            cascaded = true;
             await srpmBroken.ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
                 .SetProperty(t => t.Error, "the SRPM task of this source failed"), ct);
             await previousBroken.ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, BuildStatus.Failed).SetProperty(t => t.FinishedAt, now)
@@ -253,6 +268,12 @@ internal sealed class BuildTaskStore(IDbContextFactory<AlbsDbContext> contexts, 
             var status = build.Failed ? BuildStatus.Failed : build.Cancelled ? BuildStatus.Cancelled : BuildStatus.Completed;
             await db.Set<Build>().Where(b => b.Id == build.Id)
                 .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, now), ct);
+            changes.Changed(build.Id);
+        }
+
+        if (cascaded)
+        {
+            changes.ChangedAll();
         }
     }
 }

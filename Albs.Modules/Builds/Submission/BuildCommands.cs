@@ -18,7 +18,7 @@ namespace Albs.Modules.Builds.Submission;
 /// </summary>
 internal sealed class BuildCommands(
     IAccessControl access, IAuditLog audit, AlbsDbContext db, DataDirectory data, BuildTaskStore store,
-    RunningTasks running, BuildSignal signal, TimeProvider clock, IProductDirectory products, BuildRequestValidator validator) : IBuildCommands
+    RunningTasks running, BuildSignal signal, BuildChangeSignals changes, TimeProvider clock, IProductDirectory products, BuildRequestValidator validator) : IBuildCommands
 {
     public async Task<CommandResult<BuildResponse>> SubmitAsync(ClaimsPrincipal actor, SubmitBuildRequest request, CancellationToken cancellationToken = default)
     {
@@ -84,6 +84,7 @@ internal sealed class BuildCommands(
         await audit.RecordAsync("build.cancel", "build", id.ToString(CultureInfo.InvariantCulture), new { running = started.Count }, ct);
 
         await store.SettleAsync(ct);
+        changes.Changed(id);
         signal.Notify();
         return CommandResult.Ok((await BuildQueries.GetAsync(db, data, id, ct))!);
     }
@@ -125,6 +126,7 @@ internal sealed class BuildCommands(
         }
 
         await audit.RecordAsync("build.restart-failed", "build", id.ToString(CultureInfo.InvariantCulture), new { tasks = restarted }, ct);
+        changes.Changed(id);
         signal.Notify();
         return CommandResult.Ok((await BuildQueries.GetAsync(db, data, id, ct))!);
     }
