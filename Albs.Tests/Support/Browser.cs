@@ -83,6 +83,11 @@ internal sealed class Browser : IAsyncDisposable
             ColorScheme = darkScheme ? ColorScheme.Dark : ColorScheme.Light,
         });
         var page = await context.NewPageAsync();
+
+        // Playwright's 30 s default is short for a navigation that waits on a build submission
+        // (git ls-remote, an insert) on a loaded 2-core CI machine; a real hang still fails.
+        page.SetDefaultTimeout(120_000);
+        page.SetDefaultNavigationTimeout(120_000);
         page.Console += (_, message) =>
         {
             // A failed load is reported with its address below; the console's line does not name it.
