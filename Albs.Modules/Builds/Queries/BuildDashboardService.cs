@@ -92,13 +92,16 @@ internal sealed class BuildDashboardService(AlbsDbContext db, IAgentDirectory ag
     {
         var ids = await db.Set<Build>().AsNoTracking().Where(b => b.Status == BuildStatus.Failed)
             .OrderByDescending(b => b.CreatedAt).Take(IBuildDashboard.FailedBuildLimit).Select(b => b.Id).ToListAsync(ct);
-        var failed = await (
+        // All tasks of these few builds by the build id index, the failed ones picked here: with the
+        // status in the query, SQLite reads every failed task of the history by the status index.
+        var tasks = await (
                 from t in db.Set<BuildTask>().AsNoTracking()
-                where ids.Contains(t.BuildId) && t.Status == BuildStatus.Failed
+                where ids.Contains(t.BuildId)
                 join s in db.Set<BuildSource>() on t.SourceId equals s.Id
-                select new DashboardFailure(t.BuildId, t.Id, s.Package, t.Platform, t.Arch, t.FinishedAt, t.Error))
+                select new { t.Status, Failure = new DashboardFailure(t.BuildId, t.Id, s.Package, t.Platform, t.Arch, t.FinishedAt, t.Error) })
             .ToListAsync(ct);
-        return [.. failed.OrderByDescending(f => f.FinishedAt).ThenByDescending(f => f.TaskId)];
+        return [.. tasks.Where(t => t.Status == BuildStatus.Failed).Select(t => t.Failure)
+            .OrderByDescending(f => f.FinishedAt).ThenByDescending(f => f.TaskId)];
     }
 
     private async Task<DashboardQueueWait> QueueWaitAsync(DateTime now, CancellationToken ct)
@@ -106,12 +109,16 @@ internal sealed class BuildDashboardService(AlbsDbContext db, IAgentDirectory ag
         var since = now.AddHours(-WindowHours);
         var tasks = db.Set<BuildTask>().AsNoTracking();
 
+        // The window's builds first (a range of the created_at index, newest first, bounded), then
+        // their tasks by build id: joined the other way round, the database walks every task by id
+        // and probes its build, which on a long history is nearly all of them.
+        var recent = await db.Set<Build>().AsNoTracking().Where(b => b.CreatedAt >= since)
+            .OrderByDescending(b => b.CreatedAt).Take(WaitSample).Select(b => b.Id).ToListAsync(ct);
+
         // First attempts only: a restarted task's creation time says nothing about its last wait.
         var measured = await (
-                from b in db.Set<Build>().AsNoTracking()
-                where b.CreatedAt >= since
-                join t in tasks on b.Id equals t.BuildId
-                where t.StartedAt != null && t.Attempt == 1
+                from t in tasks
+                where recent.Contains(t.BuildId) && t.StartedAt != null && t.Attempt == 1
                 orderby t.Id descending
                 select new
                 {
