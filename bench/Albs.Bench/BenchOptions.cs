@@ -28,7 +28,7 @@ internal sealed record BenchOptions(
           dispatch   submit → first command on an agent, N builds submitted at once to A agents
           overhead   end-to-end time of one trivial build through Albs ÷ plain rpmbuild over ssh
           livelog    a line printed on the agent → the same line at an SSE client
-          web        /builds, /builds/{id} and the API with 100,000 builds and 500,000 tasks seeded; wrk on GET /api/v1/builds
+          web        /builds, /builds/{id}, the dashboard and the API with 100,000 builds and 500,000 tasks seeded; wrk on GET /api/v1/builds
           all        dispatch, overhead and livelog (the default)
         options:
           --quick            small smoke run (dispatch 20 builds, overhead 2 rounds, livelog 20 ticks)
