@@ -67,6 +67,7 @@ internal sealed class BuildTaskConfiguration : IEntityTypeConfiguration<BuildTas
         builder.HasOne<BuildSource>().WithMany().HasForeignKey(t => t.SourceId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(t => new { t.Status, t.Arch });
         builder.HasIndex(t => new { t.Status, t.LeaseExpiresAt });
+        builder.HasIndex(t => new { t.Status, t.CreatedAt });
         builder.HasIndex(t => t.SrpmTaskId);
         builder.HasIndex(t => t.AfterTaskId);
         builder.HasIndex(t => new { t.Platform, t.BuildId });
