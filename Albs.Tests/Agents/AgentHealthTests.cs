@@ -40,7 +40,7 @@ public sealed class AgentHealthTests : AgentWebTest
         mismatch.LastError.Should().Contain("host key mismatch").And.Contain("SHA256:");
         var refused = await FluentActions.Awaiting(() => shell.RunAsync("a1", ["true"])).Should().ThrowAsync<AgentHostKeyMismatchException>();
         refused.Which.Message.Should().Contain("a1").And.Contain("pin").And.Contain("PUT /api/v1/agents/a1");
-        await FluentActions.Awaiting(() => shell.UploadAsync("a1", new MemoryStream([1]), Path.Combine(Agent.WorkDirectory, "f")))
+        await FluentActions.Awaiting(() => shell.RunScriptWithStreamsAsync("a1", "cat", [], (_, _) => Task.CompletedTask, (_, _) => Task.CompletedTask))
             .Should().ThrowAsync<AgentHostKeyMismatchException>();
 
         await Task.Delay(1000);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Agents.Health;
@@ -121,44 +120,6 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
 
         await App.DisposeAsync();
         await Eventually.TrueAsync(() => Task.FromResult(Agent.Log.Contains("Disconnected from user", StringComparison.Ordinal)), "the host closes its master connections when it stops");
-    }
-
-    [Fact]
-    public async Task A_random_5_MB_file_goes_up_and_comes_back_byte_for_byte()
-    {
-        var bytes = RandomNumberGenerator.GetBytes(5 * 1024 * 1024);
-        var remote = Path.Combine(Agent.WorkDirectory, "in", "deep", "blob.bin");
-        using (var source = new MemoryStream(bytes))
-        {
-            (await Shell.UploadAsync("a1", source, remote)).Should().Be(bytes.Length);
-        }
-
-        SHA256.HashData(await File.ReadAllBytesAsync(remote)).Should().Equal(SHA256.HashData(bytes));
-        Directory.GetFiles(Path.GetDirectoryName(remote)!).Should().ContainSingle("no partial file is left behind");
-
-        var local = Path.Combine(Database.DataDirectory, "blob.copy");
-        (await Shell.DownloadFileAsync("a1", remote, local)).Should().Be(bytes.Length);
-        SHA256.HashData(await File.ReadAllBytesAsync(local)).Should().Equal(SHA256.HashData(bytes));
-
-        var second = Path.Combine(Agent.WorkDirectory, "it's a $(file)");
-        (await Shell.UploadFileAsync("a1", local, second)).Should().Be(bytes.Length);
-        SHA256.HashData(await File.ReadAllBytesAsync(second)).Should().Equal(SHA256.HashData(bytes));
-    }
-
-    [Fact]
-    public async Task Transfers_of_missing_files_fail_clearly_and_leave_nothing()
-    {
-        var local = Path.Combine(Database.DataDirectory, "missing.copy");
-        var missing = Path.Combine(Agent.WorkDirectory, "no-such-file");
-        (await FluentActions.Awaiting(() => Shell.DownloadFileAsync("a1", missing, local)).Should().ThrowAsync<AgentTransferException>())
-            .Which.Message.Should().Contain("no-such-file").And.Contain("No such file");
-        File.Exists(local).Should().BeFalse();
-        Directory.GetFiles(Database.DataDirectory, "missing.copy*").Should().BeEmpty();
-
-        var blocker = Path.Combine(Agent.WorkDirectory, "plain-file");
-        await File.WriteAllTextAsync(blocker, "x");
-        using var source = new MemoryStream([1, 2, 3]);
-        await FluentActions.Awaiting(() => Shell.UploadAsync("a1", source, Path.Combine(blocker, "under-a-file"))).Should().ThrowAsync<AgentTransferException>();
     }
 
     private int CountLogins() =>

@@ -95,26 +95,3 @@ public sealed class AgentUnreachableException : AgentException
     {
     }
 }
-
-/// <summary>An upload or download reached the agent but the remote side failed (missing file, disk full...).</summary>
-public sealed class AgentTransferException : AgentException
-{
-    public AgentTransferException()
-    {
-    }
-
-    public AgentTransferException(string message)
-        : base(message)
-    {
-    }
-
-    public AgentTransferException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public AgentTransferException(string agentName, string message, Exception? innerException = null)
-        : base(agentName, message, innerException)
-    {
-    }
-}

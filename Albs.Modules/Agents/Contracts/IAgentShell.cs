@@ -74,28 +74,4 @@ public interface IAgentShell
         Func<ProcessOutputLine, ValueTask>? onErrorLine = null,
         TimeSpan? timeout = null,
         CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Streams <paramref name="content"/> to <paramref name="remotePath"/> (parent directories created;
-    /// written to a temporary name and renamed, so readers never see a partial file).
-    /// </summary>
-    /// <returns>The number of bytes sent.</returns>
-    /// <exception cref="AgentTransferException">The remote side failed (disk full, permission...).</exception>
-    Task<long> UploadAsync(string agentName, Stream content, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Streams the local file <paramref name="localPath"/> to <paramref name="remotePath"/>, as <see cref="UploadAsync"/>.</summary>
-    Task<long> UploadFileAsync(string agentName, string localPath, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Streams the remote file <paramref name="remotePath"/> into <paramref name="localPath"/> (written to a
-    /// temporary name beside it and renamed; nothing is left behind on failure).
-    /// </summary>
-    /// <returns>The number of bytes received.</returns>
-    /// <exception cref="AgentTransferException">The remote file could not be read.</exception>
-    Task<long> DownloadFileAsync(string agentName, string remotePath, string localPath, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Streams the remote file <paramref name="remotePath"/> into <paramref name="destination"/>.</summary>
-    /// <returns>The number of bytes received.</returns>
-    /// <exception cref="AgentTransferException">The remote file could not be read (some bytes may already be written).</exception>
-    Task<long> DownloadAsync(string agentName, string remotePath, Stream destination, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Agents.Health;
 using Albs.Modules.Agents.Registry;
@@ -13,24 +12,6 @@ namespace Albs.Modules.Agents.Ssh;
 /// </summary>
 internal sealed class AgentShell(AgentStateStore store, SshClient ssh, AgentProbeSignal probe) : IAgentShell
 {
-    // Receives into a temporary name; the file appears under its real name only in the commit step.
-    private const string ReceiveScript = "set -e\nmkdir -p -- \"$(dirname -- \"$1\")\"\ncat > \"$1\"";
-
-    private const string CommitScript =
-        "set -e\nsize=$(wc -c < \"$1\" | tr -d ' ')\n" +
-        "if [ \"$size\" != \"$3\" ]; then rm -f -- \"$1\"; echo \"albs: $size of $3 bytes arrived\" >&2; exit 3; fi\n" +
-        "mv -f -- \"$1\" \"$2\"";
-
-    private const string DiscardScript = "rm -f -- \"$1\"";
-
-    // A file of known length in one round trip: received under a temporary name, checked, put in place.
-    // A transfer cut short ends cat early, the size check fails and the partial file is removed.
-    private const string ReceiveAndCommitScript =
-        "set -e\nmkdir -p -- \"$(dirname -- \"$2\")\"\ncat > \"$1\"\n" +
-        "size=$(wc -c < \"$1\" | tr -d ' ')\n" +
-        "if [ \"$size\" != \"$3\" ]; then rm -f -- \"$1\"; echo \"albs: $size of $3 bytes arrived\" >&2; exit 3; fi\n" +
-        "mv -f -- \"$1\" \"$2\"";
-
     public async Task<ProcessResult> RunAsync(
         string agentName,
         IReadOnlyList<string> remoteArgv,
@@ -81,125 +62,16 @@ internal sealed class AgentShell(AgentStateStore store, SshClient ssh, AgentProb
             PosixShell.Join(["sh", "-c", script, "sh", .. arguments]),
             writeInput,
             readOutput,
-            timeout,
-            cancellationToken,
             async (stderr, ct) =>
             {
                 using var reader = new StreamReader(stderr, System.Text.Encoding.UTF8);
                 await OutputLines.SplitAsync(
                     reader, text => onErrorLine is null ? ValueTask.CompletedTask : onErrorLine(new ProcessOutputLine(ProcessStream.StandardError, text)), cancellationToken: ct);
-            });
+            },
+            timeout,
+            cancellationToken);
         await CheckAsync(agent, failure, cancellationToken);
         return new ProcessResult(result.ExitCode, result.TimedOut, clock.Elapsed);
-    }
-
-    public async Task<long> UploadAsync(string agentName, Stream content, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(content);
-        ArgumentException.ThrowIfNullOrEmpty(remotePath);
-        var agent = await UsableAsync(agentName, cancellationToken);
-        var partial = $"{remotePath}.albs-part-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
-        long sent = 0;
-        var (result, failure) = await ssh.RunBinaryAsync(
-            agent,
-            PosixShell.Join(["sh", "-c", ReceiveScript, "sh", partial]),
-            async (stdin, ct) => sent = await CopyAsync(content, stdin, ct),
-            readStandardOutput: null,
-            timeout,
-            cancellationToken);
-        await CheckAsync(agent, failure, cancellationToken);
-        if (result.ExitCode != 0 || result.TimedOut)
-        {
-            await DiscardAsync(agentName, partial);
-            throw Transfer(agentName, $"upload to {remotePath} failed", result);
-        }
-
-        var commit = await RunAsync(agentName, ["sh", "-c", CommitScript, "sh", partial, remotePath, sent.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: timeout, cancellationToken: cancellationToken);
-        if (!commit.Succeeded)
-        {
-            throw new AgentTransferException(agentName, $"upload to {remotePath} on agent '{agentName}' failed: the file could not be put in place (exit code {commit.ExitCode}).");
-        }
-
-        return sent;
-    }
-
-    public async Task<long> UploadFileAsync(string agentName, string localPath, string remotePath, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(remotePath);
-        await using var file = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        var length = file.Length;
-        var agent = await UsableAsync(agentName, cancellationToken);
-        var partial = $"{remotePath}.albs-part-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
-        long sent = 0;
-        var (result, failure) = await ssh.RunBinaryAsync(
-            agent,
-            PosixShell.Join(["sh", "-c", ReceiveAndCommitScript, "sh", partial, remotePath, length.ToString(System.Globalization.CultureInfo.InvariantCulture)]),
-            async (stdin, ct) => sent = await CopyAsync(file, stdin, ct),
-            readStandardOutput: null,
-            timeout,
-            cancellationToken);
-        await CheckAsync(agent, failure, cancellationToken);
-        if (result.ExitCode != 0 || result.TimedOut || sent != length)
-        {
-            await DiscardAsync(agentName, partial);
-            throw Transfer(agentName, $"upload to {remotePath} failed", result);
-        }
-
-        return sent;
-    }
-
-    public async Task<long> DownloadAsync(string agentName, string remotePath, Stream destination, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentException.ThrowIfNullOrEmpty(remotePath);
-        var agent = await UsableAsync(agentName, cancellationToken);
-        long received = 0;
-        var (result, failure) = await ssh.RunBinaryAsync(
-            agent,
-            PosixShell.Join(["cat", "--", remotePath]),
-            writeStandardInput: null,
-            async (stdout, ct) => received = await CopyAsync(stdout, destination, ct),
-            timeout,
-            cancellationToken);
-        await CheckAsync(agent, failure, cancellationToken);
-        if (result.ExitCode != 0 || result.TimedOut)
-        {
-            throw Transfer(agentName, $"download of {remotePath} failed", result);
-        }
-
-        return received;
-    }
-
-    public async Task<long> DownloadFileAsync(string agentName, string remotePath, string localPath, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var partial = $"{localPath}.albs-part-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
-        try
-        {
-            long received;
-            await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            {
-                received = await DownloadAsync(agentName, remotePath, file, timeout, cancellationToken);
-            }
-
-            File.Move(partial, localPath, overwrite: true);
-            return received;
-        }
-        finally
-        {
-            File.Delete(partial);
-        }
-    }
-
-    private async Task DiscardAsync(string agentName, string partial)
-    {
-        try
-        {
-            await RunScriptAsync(agentName, DiscardScript, [partial], timeout: TimeSpan.FromSeconds(30));
-        }
-        catch (AgentException)
-        {
-            // The transfer error that follows says what went wrong; a leftover .albs-part file is harmless.
-        }
     }
 
     private async Task<AgentConnection> UsableAsync(string agentName, CancellationToken cancellationToken)
@@ -238,26 +110,4 @@ internal sealed class AgentShell(AgentStateStore store, SshClient ssh, AgentProb
 
     private static AgentHostKeyMismatchException Mismatch(string agentName, string detail) =>
         new(agentName, $"Agent '{agentName}' is refused: {detail}. Nothing runs on it until a superuser verifies the agent and pins its new host key (PUT /api/v1/agents/{agentName} with \"hostKey\").");
-
-    private static AgentTransferException Transfer(string agentName, string what, BinaryProcessResult result)
-    {
-        var stderr = result.StandardError.Trim();
-        var detail = result.TimedOut ? "timed out" : $"exit code {result.ExitCode}";
-        return new AgentTransferException(agentName, $"On agent '{agentName}', {what} ({detail}){(stderr.Length > 0 ? ": " + (stderr.Length > 500 ? stderr[..500] : stderr) : "")}");
-    }
-
-    private static async Task<long> CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[1 << 16];
-        long total = 0;
-        int read;
-        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            total += read;
-        }
-
-        await destination.FlushAsync(cancellationToken);
-        return total;
-    }
 }

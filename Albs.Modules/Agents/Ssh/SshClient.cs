@@ -49,18 +49,18 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
     public async Task<(BinaryProcessResult Result, SshFailure? Failure)> RunBinaryAsync(
         AgentConnection agent,
         string remoteCommand,
-        Func<Stream, CancellationToken, Task>? writeStandardInput,
-        Func<Stream, CancellationToken, Task>? readStandardOutput,
+        Func<Stream, CancellationToken, Task> writeStandardInput,
+        Func<Stream, CancellationToken, Task> readStandardOutput,
+        Func<Stream, CancellationToken, Task> readStandardError,
         TimeSpan? timeout,
-        CancellationToken cancellationToken,
-        Func<Stream, CancellationToken, Task>? readStandardError = null)
+        CancellationToken cancellationToken)
     {
         var target = await runtime.PrepareAsync(agent, cancellationToken);
         var log = runtime.NewLogFile();
         try
         {
             var result = await BinaryProcess.RunAsync(
-                Ssh, SshCommand.Run(target, log, remoteCommand), writeStandardInput, readStandardOutput, timeout, cancellationToken, readStandardError);
+                Ssh, SshCommand.Run(target, log, remoteCommand), writeStandardInput, readStandardOutput, readStandardError, timeout, cancellationToken);
             return (result, await ClassifyAsync(result.ExitCode, log, target) ?? await ConfirmAsync(result.ExitCode, target, cancellationToken));
         }
         finally
