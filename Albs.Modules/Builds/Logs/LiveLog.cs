@@ -41,17 +41,10 @@ internal static class LiveLog
         }
 
         var offset = Math.Max(0, from ?? (long.TryParse(http.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out var last) ? last : 0));
-        var response = http.Response;
-        response.Headers.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.Body.FlushAsync(ct);
-
         var path = LogFiles.PathOf(data, id, taskId, attempt);
-        var body = new StreamWriter(response.Body, new UTF8Encoding(false), 16 * 1024, leaveOpen: true) { NewLine = "\n" };
+        var body = await EventStream.StartAsync(http.Response, 16 * 1024, ct);
         await using (body)
         {
-            await body.WriteLineAsync("retry: 2000\n");
             await FollowAsync(path, attempt, offset, body, () => StateAsync(contexts, id, taskId, ct), signals, ct);
         }
 

@@ -43,14 +43,9 @@ internal static class BuildEvents
             return Results.NotFound();
         }
 
-        var response = http.Response;
-        response.Headers.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        var body = new StreamWriter(response.Body, new UTF8Encoding(false), 1024, leaveOpen: true) { NewLine = "\n" };
+        var body = await EventStream.StartAsync(http.Response, 1024, ct);
         await using (body)
         {
-            await body.WriteAsync("retry: 2000\n\n");
             string? sent = null;
             var quietSince = DateTime.UtcNow;
             try
