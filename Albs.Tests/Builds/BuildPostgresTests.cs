@@ -87,10 +87,11 @@ public sealed partial class BuildPostgresTests(PostgresFixture postgres)
         tasks.Should().OnlyContain(t => t.Status == "completed" && t.Attempt == 1, string.Join("; ", tasks.Where(t => t.Status != "completed").Select(t => $"{t.Id}: {t.Status} {t.Error}")));
         (await db.Set<Build>().CountAsync(b => b.Status == "completed")).Should().Be(Builds);
 
-        // On the agents: each task's rpmbuild ran exactly once, on the agent the task records.
-        var runs = agents.SelectMany(a => a.Value.Commands()
-                .Where(c => c.Command.Contains("rpmbuild -bs --define", StringComparison.Ordinal) || c.Command.Contains("rpmbuild --rebuild --nodeps", StringComparison.Ordinal))
-                .Select(c => (Agent: a.Key, TaskId: long.Parse(WorkDirectory().Match(c.Command).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))))
+        // On the agents: each task's rpmbuild ran exactly once, on the agent the task records (an arch
+        // task's rebuild may run in its SRPM task's session, which no command names: the agents log
+        // every rpmbuild run with its work directory).
+        var runs = agents.SelectMany(a => a.Value.RpmbuildRuns()
+                .Select(r => (Agent: a.Key, TaskId: long.Parse(WorkDirectory().Match(r.Arguments).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))))
             .ToList();
         runs.Select(r => r.TaskId).Should().OnlyHaveUniqueItems("no task may run twice").And.BeEquivalentTo(tasks.Select(t => t.Id));
         runs.Should().BeEquivalentTo(tasks.Select(t => (t.AgentName!, t.Id)));
@@ -101,14 +102,16 @@ public sealed partial class BuildPostgresTests(PostgresFixture postgres)
         startedBy[0].Intersect(startedBy[1]).Should().BeEmpty();
         (startedBy[0].Count + startedBy[1].Count).Should().Be(2 * Builds);
 
-        // From the agents' clocks: a task occupies its agent from its first command to the fetch of
+        // From the agents' clocks: a task occupies its agent from its first command (or rpmbuild run) to the fetch of
         // its results (the work directory's removal follows after the slot is given back); at no
         // moment did more than the agent's slots overlap.
         foreach (var (name, server) in agents)
         {
             var spans = server.Commands()
                 .Where(c => !c.Command.StartsWith("rm ", StringComparison.Ordinal) && !c.Command.StartsWith("'rm' ", StringComparison.Ordinal))
-                .Select(c => (c.At, Match: WorkDirectory().Match(c.Command)))
+                .Select(c => (c.At, Text: c.Command))
+                .Concat(server.RpmbuildRuns().Select(r => (r.At, Text: r.Arguments)))
+                .Select(c => (c.At, Match: WorkDirectory().Match(c.Text)))
                 .Where(c => c.Match.Success)
                 .GroupBy(c => c.Match.Groups[1].Value)
                 .Select(g => (Start: g.Min(c => c.At), End: g.Max(c => c.At)))

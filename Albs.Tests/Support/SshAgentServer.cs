@@ -84,14 +84,23 @@ public sealed class SshAgentServer : IAsyncDisposable
     /// The commands clients ran, in arrival order, with the agent's clock at arrival (recording agents
     /// only; a script's newlines are shown as spaces).
     /// </summary>
-    public IReadOnlyList<(DateTimeOffset At, string Command)> Commands()
+    public IReadOnlyList<(DateTimeOffset At, string Command)> Commands() => Recorded("commands.log");
+
+    /// <summary>
+    /// Every <c>rpmbuild</c> run on this agent (recording agents only: a wrapper first on the
+    /// sessions' PATH logs its start and arguments, then runs the real one): also the runs that no
+    /// command names, such as an arch task's rebuild in its SRPM task's session.
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset At, string Arguments)> RpmbuildRuns() => Recorded("rpmbuild.log");
+
+    private List<(DateTimeOffset At, string Text)> Recorded(string log)
     {
         if (!recordCommands)
         {
             throw new InvalidOperationException("this agent does not record commands: start it with recordCommands: true");
         }
 
-        var path = Path.Combine(root, "commands.log");
+        var path = Path.Combine(root, log);
         if (!File.Exists(path))
         {
             return [];
@@ -276,9 +285,28 @@ public sealed class SshAgentServer : IAsyncDisposable
                 ? $"""printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "commands.log"))}"""
                 : "";
             var nice = niceness > 0 ? $"nice -n {niceness.ToString(CultureInfo.InvariantCulture)} " : "";
+            var path = "";
+            if (recordCommands)
+            {
+                var bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
+                var shim = Path.Combine(bin, "rpmbuild");
+                await File.WriteAllTextAsync(shim, $"""
+                    #!/bin/sh
+                    printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s ' "$@" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "rpmbuild.log"))}
+                    exec /usr/bin/rpmbuild "$@"
+
+                    """.Replace("\r", "", StringComparison.Ordinal));
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+                }
+                path = $"PATH={PosixShell.Quote(bin)}:$PATH; export PATH";
+            }
+
             await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
                 #!/bin/sh
                 {record}
+                {path}
                 exec {nice}/bin/sh -c "$SSH_ORIGINAL_COMMAND"
 
                 """.Replace("\r", "", StringComparison.Ordinal));

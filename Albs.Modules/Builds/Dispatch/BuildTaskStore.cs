@@ -67,34 +67,13 @@ internal sealed class BuildTaskStore(
         return await strategy.ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            if (db.Database.IsNpgsql())
-            {
-                foreach (var agent in claims.Select(c => c.Agent).Distinct().Order(StringComparer.Ordinal))
-                {
-                    var key = "albs-agent-slots:" + agent;
-                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({key}))", ct);
-                }
-            }
-
-            var now = clock.GetUtcNow().UtcDateTime;
-            var expires = now + Lease;
+            await LockSlotsAsync(db, claims.Select(c => c.Agent), ct);
             var claimed = new List<long>();
             foreach (var claim in claims)
             {
-                var rows = await db.Database.ExecuteSqlAsync(
-                    $"""
-                    UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {claim.Agent}, lease_owner = {owner},
-                           lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
-                     WHERE id = {claim.TaskId} AND status = {BuildStatus.Idle}
-                       AND (SELECT COUNT(*) FROM builds_tasks busy WHERE busy.agent_name = {claim.Agent} AND busy.status = {BuildStatus.Started}) < {claim.Slots}
-                    """,
-                    ct);
-                if (rows == 1)
+                if (await ClaimOneAsync(db, claim, owner, ct))
                 {
                     claimed.Add(claim.TaskId);
-                    await db.Database.ExecuteSqlAsync(
-                        $"UPDATE builds_builds SET status = {BuildStatus.Running} WHERE id = (SELECT build_id FROM builds_tasks WHERE id = {claim.TaskId}) AND status = {BuildStatus.Idle}",
-                        ct);
                 }
             }
 
@@ -106,6 +85,54 @@ internal sealed class BuildTaskStore(
 
             return claimed;
         });
+    }
+
+    /// <summary>On PostgreSQL, serialises the claims for these agents' slots (in name order: no deadlock between hosts).</summary>
+    private static async Task LockSlotsAsync(AlbsDbContext db, IEnumerable<string> agents, CancellationToken ct)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return;
+        }
+
+        foreach (var agent in agents.Distinct().Order(StringComparer.Ordinal))
+        {
+            var key = "albs-agent-slots:" + agent;
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({key}))", ct);
+        }
+    }
+
+    /// <summary>
+    /// Starts one task on an agent inside the caller's transaction, if it is still idle and the agent
+    /// has a free slot; with <paramref name="whenReady"/> also only if the task is ready (its SRPM task
+    /// completed, the previous source's task on its arch done).
+    /// </summary>
+    private async Task<bool> ClaimOneAsync(AlbsDbContext db, TaskClaim claim, string owner, CancellationToken ct, bool whenReady = false)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var expires = now + Lease;
+        var ready = whenReady ? 1 : 0;
+        var rows = await db.Database.ExecuteSqlAsync(
+            $"""
+            UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {claim.Agent}, lease_owner = {owner},
+                   lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
+             WHERE id = {claim.TaskId} AND status = {BuildStatus.Idle}
+               AND (SELECT COUNT(*) FROM builds_tasks busy WHERE busy.agent_name = {claim.Agent} AND busy.status = {BuildStatus.Started}) < {claim.Slots}
+               AND ({ready} = 0 OR (
+                    (srpm_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks s WHERE s.id = builds_tasks.srpm_task_id AND s.status = {BuildStatus.Completed}))
+                AND (after_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks a WHERE a.id = builds_tasks.after_task_id
+                                                       AND a.status IN ({BuildStatus.Completed}, {BuildStatus.Excluded})))))
+            """,
+            ct);
+        if (rows != 1)
+        {
+            return false;
+        }
+
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE builds_builds SET status = {BuildStatus.Running} WHERE id = (SELECT build_id FROM builds_tasks WHERE id = {claim.TaskId}) AND status = {BuildStatus.Idle}",
+            ct);
+        return true;
     }
 
     public async Task<bool> RenewAsync(long taskId, string owner, CancellationToken ct)
@@ -120,13 +147,32 @@ internal sealed class BuildTaskStore(
     /// <summary>Records the outcome with its artifacts, only if this host still owns the task.</summary>
     public async Task<bool> FinishAsync(
         long taskId, string owner, string status, string? error, IReadOnlyList<StoredArtifact> artifacts, CancellationToken ct,
-        IReadOnlyList<(long TaskId, string Reason)>? exclusions = null)
+        IReadOnlyList<(long TaskId, string Reason)>? exclusions = null) =>
+        (await FinishAsync(taskId, owner, status, error, artifacts, exclusions, next: null, ct)).Finished;
+
+    /// <summary>
+    /// Records a completed SRPM task's outcome and, in the same transaction, starts <paramref name="next"/>
+    /// (one of its arch tasks) on the same agent for this host if it is ready and not excluded: the
+    /// SRPM task's session goes on with it (ADR 0015). The SRPM task's slot passes to it.
+    /// </summary>
+    public Task<(bool Finished, bool Continued)> FinishAndContinueAsync(
+        long taskId, string owner, IReadOnlyList<StoredArtifact> artifacts, IReadOnlyList<(long TaskId, string Reason)> exclusions, TaskClaim next, CancellationToken ct) =>
+        FinishAsync(taskId, owner, BuildStatus.Completed, null, artifacts, exclusions, next, ct);
+
+    private async Task<(bool Finished, bool Continued)> FinishAsync(
+        long taskId, string owner, string status, string? error, IReadOnlyList<StoredArtifact> artifacts,
+        IReadOnlyList<(long TaskId, string Reason)>? exclusions, TaskClaim? next, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            if (next is not null)
+            {
+                await LockSlotsAsync(db, [next.Agent], ct);
+            }
+
             var now = clock.GetUtcNow().UtcDateTime;
             var rows = await db.Database.ExecuteSqlAsync(
                 $"""
@@ -136,7 +182,7 @@ internal sealed class BuildTaskStore(
                 ct);
             if (rows != 1)
             {
-                return false;
+                return (false, false);
             }
 
             // A partial task never publishes artifacts: they are written only with success.
@@ -164,9 +210,10 @@ internal sealed class BuildTaskStore(
                 }
             }
 
+            var continued = next is not null && status == BuildStatus.Completed && await ClaimOneAsync(db, next, owner, ct, whenReady: true);
             await transaction.CommitAsync(ct);
             changes.ChangedAll();
-            return true;
+            return (true, continued);
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using System.Security.Cryptography;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Lookaside;
@@ -30,6 +31,25 @@ internal sealed record StoredArtifact(string Name, string Type, long Size, strin
 /// <summary>The result of one attempt. Artifacts are published only with <c>completed</c>.</summary>
 internal sealed record TaskOutcome(bool Succeeded, string? Error, IReadOnlyList<StoredArtifact> Artifacts, RpmInfo? Srpm = null);
 
+/// <summary>An arch task that an SRPM task's session goes on with, claimed for this host, with its log.</summary>
+internal sealed record ArchStep(TaskWork Work, TaskLog Log);
+
+/// <summary>
+/// What the SRPM task's caller decided when the SRPM's results and whole log were in:
+/// <paramref name="Handled"/> when it dealt with the SRPM's outcome itself (recorded it, or found its
+/// lease lost), and the arch task the session goes on with, if any.
+/// </summary>
+internal sealed record HandOver(bool Handled, ArchStep? Next);
+
+/// <summary>Called during an SRPM task's session with the SRPM's successful outcome (see <see cref="TaskExecutor.BuildSrpmAsync"/>).</summary>
+internal delegate Task<HandOver> SrpmHandOver(TaskOutcome srpm, CancellationToken ct);
+
+/// <summary>
+/// What an SRPM task's session produced: the SRPM's outcome (<paramref name="SrpmHandled"/> when the
+/// hand-over already dealt with it) and, when the session went on with an arch task, that task and its outcome.
+/// </summary>
+internal sealed record SrpmSession(TaskOutcome Srpm, bool SrpmHandled, ArchStep? Arch = null, TaskOutcome? ArchOutcome = null);
+
 /// <summary>
 /// Runs a task on an agent with rpmbuild (agents without mock): the SRPM task unpacks the exported
 /// commit and runs <c>rpmbuild -bs</c>; an arch task rebuilds the SRPM with <c>rpmbuild --rebuild</c>.
@@ -37,7 +57,7 @@ internal sealed record TaskOutcome(bool Succeeded, string? Error, IReadOnlyList<
 /// into the task log, and the results (listed with their sha256 on the agent) come back on the same
 /// session, are verified on the server and stored by content.
 /// </summary>
-internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSources lookaside, ContentStore store, IMockConfigBuilder mockConfig, DataDirectory data)
+internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSources lookaside, ContentStore store, IMockConfigBuilder mockConfig, DataDirectory data)
 {
     // Constant scripts; every value reaches them as a quoted positional argument. The build parts
     // are internal for the overhead benchmark, whose plain-rpmbuild baseline runs them without the
@@ -70,7 +90,10 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         rpmbuild --rebuild --nodeps --target "$target" --define "_topdir $PWD/rpmbuild" --define "_rpmdir $PWD/out" "$@" -- package.src.rpm 3>&-
         """;
 
-    private const string SrpmScript = ReceiveScript + "\n" + SrpmBuildScript + "\n" + PackScript;
+    // An SRPM task's session: receive, build the SRPM, send its results framed by their length, and
+    // when the inputs hold a "continue" file (a token) go on with an arch task if the server says so.
+    private const string SrpmScript = ReceiveScript + "\n" + SrpmBuildScript + "\n" + FramedPackScript + "\n"
+        + ContinueScript + "\n" + RebuildBuildScript + "\n" + PackScript;
 
     private const string RebuildScript = ReceiveScript + "\n" + RebuildBuildScript + "\n" + PackScript;
 
@@ -78,21 +101,59 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
     // (the results channel) and everything else printed goes to stderr (the task's log, line by line);
     // the inputs arrive on stdin as one tar (source.tar and lookaside.tar, or package.src.rpm) that the
     // server writes, so a task is one ssh session: inputs in, log and results out.
+    // The work directory may be relative (to the agent user's home, where the session starts): the
+    // build scripts change into it themselves, so this one does not.
     private const string ReceiveScript = """
         set -eu
+        start=$PWD
         mkdir -p -- "$1"
-        cd "$1"
         exec 3>&1 1>&2
-        cut -d' ' -f5 /proc/$$/stat > pgid
-        tar -xf -
+        cut -d' ' -f5 /proc/$$/stat > "$1/pgid"
+        tar -xf - -C "$1"
         """;
 
-    // The end of both scripts (in the work directory, after rpmbuild succeeded): the results' sha256
-    // as the agent computes them, and one tar of the list and the packages, written to the results channel.
-    private const string PackScript = """
+    // After rpmbuild succeeded, in the work directory: the results' sha256 as the agent computes them,
+    // and one tar of the list and the packages.
+    private const string SumsScript = """
         find out -type f -name '*.rpm' -exec sha256sum -- {} + > SHA256SUMS
-        { printf 'SHA256SUMS\0'; find out -type f -name '*.rpm' -print0; } | tar --null -T - -cf - >&3
+        { printf 'SHA256SUMS\0'; find out -type f -name '*.rpm' -print0; } | tar --null -T - -cf
         """;
+
+    // The end of a session: the results tar is the rest of the results channel.
+    private const string PackScript = SumsScript + " - >&3";
+
+    // The end of the SRPM step: its results tar after its length in bytes on a line, so the session can
+    // go on writing the arch step's results after it.
+    private const string FramedPackScript = SumsScript + """
+         results.tar
+        wc -c < results.tar >&3
+        cat results.tar >&3
+        """;
+
+    // Going on with an arch task in the SRPM task's session: the line after the marker tells the server
+    // that the SRPM's log is complete; the server answers on stdin (the inputs tar was padded to whole
+    // tar records, so tar read none of it) with "rebuild <arch> <work directory>" or "stop". The SRPM
+    // moves to the arch task's work directory (the SRPM task's goes: nothing of it is left to clean up)
+    // and the rebuild below runs there with the same defines.
+    private const string ContinueScript = """
+        [ -f continue ] || exit 0
+        echo "albs-step $(cat continue)"
+        read -r step target next || exit 0
+        [ "$step" = rebuild ] || exit 0
+        cd "$start"
+        mkdir -p -- "$next"
+        mv -- "$work"/out/*.src.rpm "$next/package.src.rpm"
+        rm -rf -- "$work"
+        set -- "$next" "$target" "$@"
+        """;
+
+    private const string StepMarker = "albs-step ";
+
+    private IAgentShell Shell => shell;
+
+    // GNU tar reads an archive from a pipe in records of 20 blocks: an input padded to whole records
+    // leaves whatever follows it on stdin unread.
+    private const int TarRecord = 20 * 512;
 
     // sshd starts each command in a session of its own: killing that process group stops the
     // whole build on the agent (rpmbuild, compilers, %check), which closing ssh alone would not.
@@ -104,15 +165,24 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         kill -9 "-$pgid" 2>/dev/null || true
         """;
 
-    public async Task<TaskOutcome> BuildSrpmAsync(TaskWork work, TaskLog log, CancellationToken ct)
+    /// <summary>
+    /// Builds the SRPM. With a <paramref name="handOver"/>, the session can go on with one of the
+    /// SRPM's arch tasks on the same agent: when the SRPM's results and its whole log are in, the
+    /// hand-over records the SRPM task's outcome and claims the arch task (or declines), and the agent
+    /// rebuilds the SRPM it already has in the same session: no dispatch hop, no second session, no
+    /// upload of the SRPM (ADR 0015).
+    /// </summary>
+    public async Task<SrpmSession> BuildSrpmAsync(TaskWork work, TaskLog log, SrpmHandOver? handOver, CancellationToken ct)
     {
         var local = LocalWork(work);
         var remote = RemoteWork(work);
+        var kill = false;
+        ChainedSession? session = null;
         try
         {
             if (work.SourceKind == "srpm")
             {
-                return await FetchSrpmAsync(work, local, log, ct);
+                return new SrpmSession(await FetchSrpmAsync(work, local, log, ct), false);
             }
 
             await log.InfoAsync($"exporting {work.Url} at {work.Commit}");
@@ -126,27 +196,47 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
             }
             catch (LookasideException ex)
             {
-                return new TaskOutcome(false, $"lookaside: {ex.Message}", []);
+                return new SrpmSession(new TaskOutcome(false, $"lookaside: {ex.Message}", []), false);
             }
 
             List<(string Name, string Path)> inputs = lookasideFiles > 0 ? [("source.tar", tar), ("lookaside.tar", lookasideTar)] : [("source.tar", tar)];
-            var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
-            var results = Path.Combine(local, "results.tar");
-            var result = await RunAsync(work, SrpmScript, [remote, .. defines], inputs, results, log, ct);
-            if (!result.Succeeded)
+            string? token = null;
+            if (handOver is not null)
             {
-                return Failed(result, "rpmbuild -bs");
+                token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+                var file = Path.Combine(local, "continue");
+                await File.WriteAllTextAsync(file, token, ct);
+                inputs.Add(("continue", file));
             }
 
-            var artifacts = await CollectAsync(results, local, ct);
-            var srpm = artifacts.SingleOrDefault(a => a.Artifact.Type == "srpm");
-            return srpm.Artifact is null
-                ? new TaskOutcome(false, "rpmbuild -bs produced no SRPM", [])
-                : new TaskOutcome(true, null, [.. artifacts.Select(a => a.Artifact)], srpm.Header);
+            session = new ChainedSession(this, work, local, token, handOver, log);
+            var result = await session.RunAsync(remote, inputs, mockConfig.RpmbuildDefines(work.Platform, work.Options), ct);
+            kill = result.TimedOut;
+            if (session.Handed is { Handled: true } handed)
+            {
+                return handed.Next is null
+                    ? new SrpmSession(session.SrpmOutcome!, true)
+                    : new SrpmSession(session.SrpmOutcome!, true, handed.Next, await session.ArchOutcomeAsync(result, ct));
+            }
+
+            if (!result.Succeeded)
+            {
+                return new SrpmSession(Failed(result, "rpmbuild -bs"), false);
+            }
+
+            return new SrpmSession(session.SrpmOutcome ?? await session.CollectSrpmAsync(ct), false);
         }
         finally
         {
-            await CleanUpAsync(work, local, remote, killRemote: ct.IsCancellationRequested);
+            // After the hand-over the session's process group is found in the arch task's directory
+            // (the SRPM task's is gone).
+            var next = session?.Handed?.Next;
+            var killRemote = kill || ct.IsCancellationRequested;
+            await CleanUpAsync(work, session?.ArchLocal ?? local, next is null ? remote : RemoteWork(next.Work), killRemote);
+            if (next is not null && killRemote)
+            {
+                await RemoveRemoteAsync(next.Work);
+            }
         }
     }
 
@@ -154,12 +244,14 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
     {
         var local = LocalWork(work);
         var remote = RemoteWork(work);
+        var kill = false;
         try
         {
             await log.InfoAsync($"rebuilding {srpm.Name} for {work.Arch}");
             var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
             var results = Path.Combine(local, "results.tar");
             var result = await RunAsync(work, RebuildScript, [remote, work.Arch, .. defines], [("package.src.rpm", store.PathOf(srpm.Sha256))], results, log, ct);
+            kill = result.TimedOut;
             if (!result.Succeeded)
             {
                 return Failed(result, "rpmbuild --rebuild");
@@ -172,7 +264,8 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
         }
         finally
         {
-            await CleanUpAsync(work, local, remote, killRemote: ct.IsCancellationRequested);
+            // A timed-out build may still run on the agent (closing ssh does not stop it): killed too.
+            await CleanUpAsync(work, local, remote, killRemote: kill || ct.IsCancellationRequested);
         }
     }
 
@@ -332,10 +425,14 @@ internal sealed class TaskExecutor(IAgentShell shell, GitMirror git, LookasideSo
     /// </summary>
     private async Task CleanUpAsync(TaskWork work, string local, string remote, bool killRemote)
     {
-        Directory.Delete(local, recursive: true);
+        if (Directory.Exists(local))
+        {
+            Directory.Delete(local, recursive: true);
+        }
+
         if (killRemote)
         {
-            // Only when cancelled: after a normal end the group is gone and its id may be reused.
+            // Only when cancelled or timed out: after a normal end the group is gone and its id may be reused.
             try
             {
                 await shell.RunScriptAsync(work.Agent, KillScript, [remote], timeout: TimeSpan.FromMinutes(1));
