@@ -52,10 +52,20 @@ public static class CommonModule
 
         services.AddSingleton<JobSignal>();
         services.AddSingleton<JobWakeupInterceptor>();
+        services.AddSingleton(sp => new SqliteWriteGate(
+            sp.GetRequiredService<DatabaseConnection>().BusyTimeout,
+            sp.GetRequiredService<ILogger<SqliteWriteGate>>()));
         services.AddDbContextFactory<AlbsDbContext>((sp, options) =>
         {
-            sp.GetRequiredService<DatabaseConnection>().Configure(options);
+            var connection = sp.GetRequiredService<DatabaseConnection>();
+            connection.Configure(options);
             options.AddInterceptors(sp.GetRequiredService<JobWakeupInterceptor>());
+            if (connection.Provider == DatabaseProvider.Sqlite)
+            {
+                // This process's writers queue on an async lock, not in SQLite's busy handler (docs/adr/0015).
+                options.AddInterceptors(sp.GetRequiredService<SqliteWriteGate>());
+            }
+
             // Migrations are written by hand and have no model snapshot; the schema tests compare
             // the migrated database with the model instead (docs/adr/0003).
             options.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));

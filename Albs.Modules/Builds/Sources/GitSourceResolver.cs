@@ -48,8 +48,19 @@ internal sealed class BuildSourceOptions
 /// URL and ref. Git never prompts, never runs remote helpers, and never sees a user value where it
 /// could read an option.
 /// </summary>
+/// <remarks>
+/// Concurrent resolutions of one URL share <c>git ls-remote</c> runs (its output, every head and tag,
+/// depends on the URL only), so a burst of submissions of one repository costs two runs, not one per
+/// submission. Sharing stays linearisable: a resolution never takes the output of a run that started
+/// before it arrived (the ref may have moved in between); it waits for the next run, which is shared by
+/// everyone who arrived while the previous one was running. A shared run has its own timeout and no
+/// waiter's cancellation token: a cancelled waiter only stops waiting.
+/// </remarks>
 internal sealed class GitSourceResolver(IProcessRunner processes, IOptions<BuildSourceOptions> options)
 {
+    // A URL is here while a run for it is in progress; the value is the run queued behind it, if any.
+    private readonly Dictionary<string, TaskCompletionSource<RefListing>?> runs = new(StringComparer.Ordinal);
+
     public async Task<GitResolution> ResolveAsync(string url, string gitRef, CancellationToken ct)
     {
         var settings = options.Value;
@@ -63,21 +74,104 @@ internal sealed class GitSourceResolver(IProcessRunner processes, IOptions<Build
             return GitResolution.Fail(refError);
         }
 
+        ct.ThrowIfCancellationRequested();
+        var listing = await ListRefsAsync(url).WaitAsync(ct);
+        return listing.Error is { } error ? GitResolution.Fail(error) : Match(url, gitRef, listing.Refs!);
+    }
+
+    /// <summary>The refs of <paramref name="url"/> as read by a run that starts after this call.</summary>
+    private Task<RefListing> ListRefsAsync(string url)
+    {
+        TaskCompletionSource<RefListing> run;
+        lock (runs)
+        {
+            if (runs.TryGetValue(url, out var queued))
+            {
+                if (queued is null)
+                {
+                    queued = NewRun();
+                    runs[url] = queued;
+                }
+
+                return queued.Task;
+            }
+
+            run = NewRun();
+            runs[url] = null;
+        }
+
+        _ = RunBackToBackAsync(url, run);
+        return run.Task;
+    }
+
+    private static TaskCompletionSource<RefListing> NewRun() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Runs <c>git ls-remote</c> for <paramref name="url"/> until nobody waits for a further run.</summary>
+    private async Task RunBackToBackAsync(string url, TaskCompletionSource<RefListing> run)
+    {
+        while (true)
+        {
+            RefListing? listing = null;
+            Exception? failure = null;
+            try
+            {
+                listing = await LsRemoteAsync(url);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+
+            TaskCompletionSource<RefListing>? next;
+            lock (runs)
+            {
+                next = runs[url];
+                if (next is null)
+                {
+                    runs.Remove(url);
+                }
+                else
+                {
+                    runs[url] = null;
+                }
+            }
+
+            if (failure is null)
+            {
+                run.SetResult(listing!);
+            }
+            else
+            {
+                run.SetException(failure);
+            }
+
+            if (next is null)
+            {
+                return;
+            }
+
+            run = next;
+        }
+    }
+
+    private async Task<RefListing> LsRemoteAsync(string url)
+    {
+        var settings = options.Value;
         var spec = GitCommand.Spec(["ls-remote", "--heads", "--tags", "--", url], settings.AllowFileUrls, settings.GitTimeout);
-        var result = await processes.RunCapturedAsync(spec, ct);
+        var result = await processes.RunCapturedAsync(spec, CancellationToken.None);
         if (result.TimedOut)
         {
-            return GitResolution.Fail($"the repository did not answer within {settings.GitTimeout.TotalSeconds:0} s");
+            return new RefListing(null, $"the repository did not answer within {settings.GitTimeout.TotalSeconds:0} s");
         }
 
         if (!result.Succeeded)
         {
             var reason = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .FirstOrDefault(l => l.StartsWith("fatal:", StringComparison.Ordinal)) ?? "git ls-remote failed";
-            return GitResolution.Fail($"cannot read the repository: {reason}");
+            return new RefListing(null, $"cannot read the repository: {reason}");
         }
 
-        return Match(url, gitRef, ParseRefs(result.StandardOutput));
+        return new RefListing(ParseRefs(result.StandardOutput), null);
     }
 
     /// <summary>Picks the ref: a branch, else a tag (peeled to its commit), else a full commit id.</summary>
@@ -120,4 +214,7 @@ internal sealed class GitSourceResolver(IProcessRunner processes, IOptions<Build
 
         return refs;
     }
+
+    /// <summary>One <c>git ls-remote</c> outcome, shared by its waiters (read-only once published).</summary>
+    private sealed record RefListing(IReadOnlyDictionary<string, string>? Refs, string? Error);
 }

@@ -34,6 +34,11 @@ internal sealed record DatabaseConnection(DatabaseProvider Provider, string Conn
         return new DatabaseConnection(DatabaseProvider.Sqlite, sqlite.ToString());
     }
 
+    /// <summary>How long a SQLite writer waits for the database's lock (the connection's default timeout).</summary>
+    public TimeSpan BusyTimeout => Provider == DatabaseProvider.Sqlite
+        ? TimeSpan.FromSeconds(new SqliteConnectionStringBuilder(ConnectionString).DefaultTimeout)
+        : TimeSpan.Zero;
+
     public void Configure(DbContextOptionsBuilder options)
     {
         _ = Provider switch
