@@ -10,7 +10,7 @@ using Albs.Tests.Support;
 namespace Albs.Tests.Builds;
 
 /// <summary>
-/// An SRPM task's ssh session going on with one of its arch tasks on the same agent (ADR 0015), on a
+/// An SRPM task's ssh session going on with one of its arch tasks on the same agent (ADR 0016), on a
 /// real sshd agent that records every command and every rpmbuild run.
 /// </summary>
 public sealed partial class ChainedSessionTests : BuildAgentTest

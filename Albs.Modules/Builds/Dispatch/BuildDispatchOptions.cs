@@ -13,7 +13,7 @@ internal sealed class BuildDispatchOptions
 
     /// <summary>
     /// Whether an SRPM task's session goes on with one of its arch tasks on the same agent when that
-    /// task is ready and the agent builds its arch (ADR 0015). Off: every arch task is dispatched
+    /// task is ready and the agent builds its arch (ADR 0016). Off: every arch task is dispatched
     /// and started in a session of its own.
     /// </summary>
     public bool ContinueInSession { get; set; } = true;

@@ -341,7 +341,7 @@ internal sealed class BuildDispatcher(
     }
 
     /// <summary>
-    /// The hand-over in an SRPM task's session (ADR 0015): records the SRPM task's outcome and, in the
+    /// The hand-over in an SRPM task's session (ADR 0016): records the SRPM task's outcome and, in the
     /// same transaction, claims one of its arch tasks that this agent builds, is ready and not excluded;
     /// the session then goes on with it on the SRPM task's slot. The renewal and a cancel follow it.
     /// </summary>

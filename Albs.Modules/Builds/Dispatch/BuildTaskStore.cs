@@ -153,7 +153,7 @@ internal sealed class BuildTaskStore(
     /// <summary>
     /// Records a completed SRPM task's outcome and, in the same transaction, starts <paramref name="next"/>
     /// (one of its arch tasks) on the same agent for this host if it is ready and not excluded: the
-    /// SRPM task's session goes on with it (ADR 0015). The SRPM task's slot passes to it.
+    /// SRPM task's session goes on with it (ADR 0016). The SRPM task's slot passes to it.
     /// </summary>
     public Task<(bool Finished, bool Continued)> FinishAndContinueAsync(
         long taskId, string owner, IReadOnlyList<StoredArtifact> artifacts, IReadOnlyList<(long TaskId, string Reason)> exclusions, TaskClaim next, CancellationToken ct) =>

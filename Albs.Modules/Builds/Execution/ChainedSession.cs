@@ -9,7 +9,7 @@ namespace Albs.Modules.Builds.Execution;
 internal sealed partial class TaskExecutor
 {
     /// <summary>
-    /// An SRPM task's ssh session, which may go on with one of its arch tasks (ADR 0015). Its streams:
+    /// An SRPM task's ssh session, which may go on with one of its arch tasks (ADR 0016). Its streams:
     /// stdin carries the inputs tar (padded to whole tar records when the session may go on) and then
     /// the server's answer line; stderr is the log, switched from the SRPM task's log to the arch task's
     /// at the hand-over; stdout carries the SRPM's results framed by their length, then the arch step's

@@ -170,7 +170,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
     /// SRPM's arch tasks on the same agent: when the SRPM's results and its whole log are in, the
     /// hand-over records the SRPM task's outcome and claims the arch task (or declines), and the agent
     /// rebuilds the SRPM it already has in the same session: no dispatch hop, no second session, no
-    /// upload of the SRPM (ADR 0015).
+    /// upload of the SRPM (ADR 0016).
     /// </summary>
     public async Task<SrpmSession> BuildSrpmAsync(TaskWork work, TaskLog log, SrpmHandOver? handOver, CancellationToken ct)
     {
