@@ -41,8 +41,10 @@ internal static class DispatchBenchmark
 
         log.WriteLine($"  submitting {options.Builds} builds at once");
         using var threads = ThreadPoolSampler.Start();
+        var cpuAtStart = CpuClock.Now();
         var clock = Stopwatch.StartNew();
         var answers = await Task.WhenAll(Enumerable.Range(0, options.Builds).Select(_ => Task.Run(() => albs.TrySubmitAsync(repo.Url))));
+        var cpuAnswered = CpuClock.Now().Since(cpuAtStart);
         var submissions = answers.Select(a => a.Submission).OfType<Submission>().ToArray();
         var refused = answers.Where(a => a.Submission is null).Select(a => a.Error!).ToList();
         log.WriteLine($"  {answers.Length} submissions answered after {clock.Elapsed.TotalSeconds:0.000} s; {refused.Count} refused");
@@ -68,6 +70,9 @@ internal static class DispatchBenchmark
         }
 
         var arrived = srpmIds.Count(first.ContainsKey);
+        var lastArrival = first.Where(f => srpmIds.Contains(f.Key)).Select(f => f.Value).DefaultIfEmpty(DateTimeOffset.UtcNow).Max();
+        var cpuArrived = CpuClock.Now().Since(cpuAtStart);
+        Cpu(result, options, cpuAnswered, cpuArrived, (lastArrival - submissions.Select(s => s.SentAt).DefaultIfEmpty(lastArrival).Min()).TotalSeconds, log);
         var pool = threads.Stop();
         log.WriteLine($"  thread pool (server and this client share the process) until then: up to {pool.MaxThreads} threads, up to {pool.MaxQueued} queued work items");
         result.Details["threadPool"] = pool;
@@ -215,6 +220,27 @@ internal static class DispatchBenchmark
         result.Details["latencySeconds"] = latency;
         result.Details["archLatencySeconds"] = archLatency;
         result.Details["latency"] = stats;
+    }
+
+    /// <summary>
+    /// The CPU the burst cost, as a floor under its latency: if this machine's cores did nothing but
+    /// the server's work for the submissions and the starts of their SRPM tasks, the last task could
+    /// not start sooner than that work divided by the cores.
+    /// </summary>
+    private static void Cpu(BenchmarkResult result, BenchOptions options, CpuSpent answered, CpuSpent arrived, double lastArrivalSeconds, TextWriter log)
+    {
+        var cores = Environment.ProcessorCount;
+        var server = arrived.ProcessSeconds + arrived.ChildrenSeconds;
+        log.WriteLine($"  CPU until all submissions were answered ({answered.WallSeconds:0.00} s wall): this process {answered.ProcessSeconds:0.00} s, its children {answered.ChildrenSeconds:0.00} s, machine {answered.MachineBusySeconds:0.00} s");
+        log.WriteLine($"  CPU until the checker saw every first command ({arrived.WallSeconds:0.00} s wall; last arrival {lastArrivalSeconds:0.00} s after the first request): this process {arrived.ProcessSeconds:0.00} s, "
+            + $"its children (ssh, git) {arrived.ChildrenSeconds:0.00} s, the machine {arrived.MachineBusySeconds:0.00} s of {arrived.WallSeconds * cores:0.00} s on {cores} cores");
+        result.Figures.Add(new Figure("dispatch", "burst: server CPU (process + ssh/git children) per build, until first commands", server / options.Builds * 1000, "ms",
+            Note: "this process also runs the client's HTTP requests"));
+        result.Figures.Add(new Figure("dispatch", "burst: that CPU divided by the cores (a floor under the last start)", server / cores, "s",
+            Note: $"{cores} cores; agents' and other processes' CPU not counted"));
+        result.Figures.Add(new Figure("dispatch", "burst: machine busy CPU until the first commands, of the cores' capacity", arrived.MachineBusySeconds / (arrived.WallSeconds * cores) * 100, "%"));
+        result.Details["cpuUntilAnswered"] = answered;
+        result.Details["cpuUntilFirstCommands"] = arrived;
     }
 
     /// <summary>

@@ -27,13 +27,18 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
     {
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..24];
         var mirror = data.Combine("git", key + ".git");
-        if (!Directory.Exists(mirror) || !await HasCommitAsync(mirror, commit, ct))
+        Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
+        string[] archive = ["archive", "--format=tar", "-o", tarPath, commit];
+
+        // Usually the mirror has the commit: archiving straight away saves asking first (a process
+        // per task); git archive fails on a commit it does not have, and then the mirror is updated.
+        if (Directory.Exists(mirror) && (await processes.RunCapturedAsync(Spec(mirror, archive), ct)).Succeeded)
         {
-            await UpdateAsync(key, mirror, url, commit, ct);
+            return;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
-        await GitAsync(mirror, ["archive", "--format=tar", "-o", tarPath, commit], ct);
+        await UpdateAsync(key, mirror, url, commit, ct);
+        await GitAsync(mirror, archive, ct);
     }
 
     /// <summary>
@@ -99,7 +104,7 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
     private async Task<bool> HasCommitAsync(string mirror, string commit, CancellationToken ct) =>
         (await processes.RunAsync(Spec(mirror, ["cat-file", "-e", commit + "^{commit}"]), null, ct)).ExitCode == 0;
 
-    private async Task GitAsync(string? directory, IReadOnlyList<string> args, CancellationToken ct)
+    private async Task GitAsync(string? directory, string[] args, CancellationToken ct)
     {
         var result = await processes.RunCapturedAsync(Spec(directory, args), ct);
         if (!result.Succeeded)
