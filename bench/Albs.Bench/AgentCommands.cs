@@ -14,8 +14,14 @@ internal sealed record AgentCommand(DateTimeOffset At, string Agent, long? TaskI
 /// </summary>
 internal static partial class AgentCommands
 {
+    /// <summary>
+    /// The commands, and every rpmbuild run as a command of kind "rpmbuild started" (an arch task that
+    /// goes on in its SRPM task's session has no command of its own; its rebuild's start is its first sign on the agent).
+    /// </summary>
     public static List<AgentCommand> Read(IEnumerable<(string Name, SshAgentServer Server)> agents) =>
-        [.. agents.SelectMany(a => a.Server.Commands().Select(c => Parse(a.Name, c.At, c.Command))).OrderBy(c => c.At)];
+        [.. agents.SelectMany(a => a.Server.Commands().Select(c => Parse(a.Name, c.At, c.Command))
+            .Concat(a.Server.RpmbuildRuns().Select(r => Parse(a.Name, r.At, r.Arguments) with { Kind = "rpmbuild started" })))
+            .OrderBy(c => c.At)];
 
     /// <summary>The first arrival of any command of each task (any attempt).</summary>
     public static Dictionary<long, DateTimeOffset> FirstByTask(IEnumerable<AgentCommand> commands) =>
