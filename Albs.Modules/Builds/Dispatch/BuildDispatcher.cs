@@ -232,6 +232,8 @@ internal sealed class BuildDispatcher(
         {
             await using var log = new TaskLog(LogFiles.PathOf(data, build.Id, task.Id, task.Attempt), logSignals);
             await log.InfoAsync($"task {task.Id} ({task.Platform} {task.Arch}) attempt {task.Attempt} on agent {agent.Name}");
+            var config = StartConfigText(work, log, ct);
+            Task<string>? archConfig = null;
             TaskOutcome outcome;
             try
             {
@@ -240,7 +242,7 @@ internal sealed class BuildDispatcher(
                     SrpmHandOver? handOver = dispatchOptions.Value.ContinueInSession
                         ? async (srpm, token) =>
                         {
-                            var handed = await HandOverAsync(db, current, cancellation, agent, task, work, log, srpm, platform, token);
+                            var handed = await HandOverAsync(db, current, cancellation, agent, task, work, log, config, srpm, platform, token);
                             if (handed.Recorded)
                             {
                                 recorded = true;
@@ -250,6 +252,7 @@ internal sealed class BuildDispatcher(
                             }
 
                             arch = handed.Next;
+                            archConfig = handed.Next is { } next ? StartConfigText(next.Work, next.Log, ct) : null;
                             return new HandOver(true, handed.Next);
                         }
                     : null;
@@ -258,7 +261,7 @@ internal sealed class BuildDispatcher(
                     {
                         if (session.Arch is { } step)
                         {
-                            archRecorded = await RecordAsync(db, step.Work, step.Log, session.ArchOutcome!, null, platform, ct);
+                            archRecorded = await RecordAsync(db, step.Work, step.Log, archConfig!, session.ArchOutcome!, null, platform, ct);
                             if (archRecorded)
                             {
                                 await AfterRecordedAsync(stoppingToken);
@@ -282,7 +285,7 @@ internal sealed class BuildDispatcher(
                 throw;
             }
 
-            if (!await RecordAsync(db, work, log, outcome, task.SrpmTaskId is null ? task.Id : null, platform, ct))
+            if (!await RecordAsync(db, work, log, config, outcome, task.SrpmTaskId is null ? task.Id : null, platform, ct))
             {
                 return;
             }
@@ -320,11 +323,12 @@ internal sealed class BuildDispatcher(
     /// Records an attempt's outcome (with the task's generated configuration when it succeeded and,
     /// for an SRPM task, the arch tasks its header excludes); false when the lease was lost meanwhile.
     /// </summary>
-    private async Task<bool> RecordAsync(AlbsDbContext db, TaskWork work, TaskLog log, TaskOutcome outcome, long? srpmTaskId, PlatformDto platform, CancellationToken ct)
+    private async Task<bool> RecordAsync(
+        AlbsDbContext db, TaskWork work, TaskLog log, Task<string> config, TaskOutcome outcome, long? srpmTaskId, PlatformDto platform, CancellationToken ct)
     {
         if (outcome.Succeeded)
         {
-            outcome = outcome with { Artifacts = [.. outcome.Artifacts, await StoreConfigAsync(work, log, ct)] };
+            outcome = outcome with { Artifacts = [.. outcome.Artifacts, await StoreConfigAsync(work, config, ct)] };
         }
 
         await log.InfoAsync(outcome.Succeeded ? "task completed" : $"task failed: {outcome.Error}");
@@ -347,9 +351,9 @@ internal sealed class BuildDispatcher(
     /// </summary>
     private async Task<(bool Recorded, ArchStep? Next)> HandOverAsync(
         AlbsDbContext db, CurrentTask current, CancellationTokenSource cancellation, AgentInfo agent, BuildTask task, TaskWork work, TaskLog log,
-        TaskOutcome srpm, PlatformDto platform, CancellationToken ct)
+        Task<string> config, TaskOutcome srpm, PlatformDto platform, CancellationToken ct)
     {
-        var outcome = srpm with { Artifacts = [.. srpm.Artifacts, await StoreConfigAsync(work, log, ct)] };
+        var outcome = srpm with { Artifacts = [.. srpm.Artifacts, await StoreConfigAsync(work, config, ct)] };
         var archTasks = await ArchTasksAsync(db, task.Id, ct);
         var exclusions = Exclusions(archTasks, srpm.Srpm!, platform);
         var excluded = exclusions.Select(e => e.TaskId).ToHashSet();
@@ -411,9 +415,10 @@ internal sealed class BuildDispatcher(
     /// Stores the mock configuration generated for the task (platform repositories, the build's
     /// options, its linked builds' repositories) with the task's artifacts: what a mock agent builds
     /// with, and a record of the environment requested. Agents without mock use the same options as
-    /// rpmbuild defines.
+    /// rpmbuild defines. Its text is prepared while the agent builds (<see cref="StartConfigText"/>)
+    /// and stored only with a successful outcome.
     /// </summary>
-    private async Task<StoredArtifact> StoreConfigAsync(TaskWork work, TaskLog log, CancellationToken ct)
+    private async Task<string> ConfigTextAsync(TaskWork work, TaskLog log, CancellationToken ct)
     {
         var linked = await repositories.LinkedRepositoriesAsync(work.BuildId, work.Platform.Name, work.Arch, ct);
         if (linked.Count > 0)
@@ -422,7 +427,20 @@ internal sealed class BuildDispatcher(
         }
 
         var arch = work.Arch == BuildPlanner.SrcArch ? work.Platform.NoarchArch : work.Arch;
-        var text = mockConfig.BuildMockConfig(work.Platform, arch, work.Options, linked);
+        return mockConfig.BuildMockConfig(work.Platform, arch, work.Options, linked);
+    }
+
+    /// <summary>Prepares the configuration's text beside the build (an exception surfaces when it is stored).</summary>
+    private Task<string> StartConfigText(TaskWork work, TaskLog log, CancellationToken ct)
+    {
+        var text = ConfigTextAsync(work, log, ct);
+        _ = text.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return text;
+    }
+
+    private async Task<StoredArtifact> StoreConfigAsync(TaskWork work, Task<string> config, CancellationToken ct)
+    {
+        var text = await config;
         var directory = data.Combine("work");
         Directory.CreateDirectory(directory);
         var file = Path.Combine(directory, $"mock-{work.TaskId}-{work.Attempt}-{Guid.NewGuid():N}.cfg");

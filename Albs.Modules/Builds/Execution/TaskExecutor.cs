@@ -133,7 +133,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
     // Going on with an arch task in the SRPM task's session: the line after the marker tells the server
     // that the SRPM's log is complete; the server answers on stdin (the inputs tar was padded to whole
     // tar records, so tar read none of it) with "rebuild <arch> <work directory>" or "stop". The SRPM
-    // moves to the arch task's work directory (the SRPM task's goes: nothing of it is left to clean up)
+    // moves to the arch task's work directory (the SRPM task's is removed beside the rebuild: nothing of it is left to clean up)
     // and the rebuild below runs there with the same defines.
     private const string ContinueScript = """
         [ -f continue ] || exit 0
@@ -143,7 +143,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         cd "$start"
         mkdir -p -- "$next"
         mv -- "$work"/out/*.src.rpm "$next/package.src.rpm"
-        rm -rf -- "$work"
+        rm -rf -- "$work" >/dev/null 2>&1 3>&- </dev/null &
         set -- "$next" "$target" "$@"
         """;
 
