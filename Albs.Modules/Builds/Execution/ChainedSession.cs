@@ -36,7 +36,7 @@ internal sealed partial class TaskExecutor
         /// <summary>The SRPM's outcome, when it was collected during the session.</summary>
         public TaskOutcome? SrpmOutcome { get; private set; }
 
-        public async Task<ProcessResult> RunAsync(string remote, IReadOnlyList<(string Name, string Path)> inputs, IReadOnlyList<string> defines, CancellationToken ct)
+        public async Task<ProcessResult> RunAsync(string remote, Task<List<(string Name, string Path)>> inputs, IReadOnlyList<string> defines, CancellationToken ct)
         {
             // The platform's timeout applies to each step: it starts again when the session goes on.
             using var step = new CancellationTokenSource(work.Platform.Timeout);
@@ -95,12 +95,12 @@ internal sealed partial class TaskExecutor
                 : new TaskOutcome(true, null, [.. artifacts.Select(a => a.Artifact)]);
         }
 
-        private async Task WriteAsync(Stream stdin, IReadOnlyList<(string Name, string Path)> inputs, CancellationToken ct)
+        private async Task WriteAsync(Stream stdin, Task<List<(string Name, string Path)>> inputs, CancellationToken ct)
         {
             var counted = new CountingStream(stdin);
             await using (var writer = new TarWriter(counted, TarEntryFormat.Ustar, leaveOpen: true))
             {
-                foreach (var (name, path) in inputs)
+                foreach (var (name, path) in await inputs.WaitAsync(ct))
                 {
                     await writer.WriteEntryAsync(path, name, ct);
                 }

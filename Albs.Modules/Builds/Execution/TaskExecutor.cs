@@ -178,6 +178,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         var remote = RemoteWork(work);
         var kill = false;
         ChainedSession? session = null;
+        Task<List<(string Name, string Path)>>? inputs = null;
         try
         {
             if (work.SourceKind == "srpm")
@@ -185,32 +186,20 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
                 return new SrpmSession(await FetchSrpmAsync(work, local, log, ct), false);
             }
 
-            await log.InfoAsync($"exporting {work.Url} at {work.Commit}");
-            var tar = Path.Combine(local, "source.tar");
-            await git.ExportAsync(work.Url, work.Commit!, tar, ct);
-            var lookasideTar = Path.Combine(local, "lookaside.tar");
-            int lookasideFiles;
+            // The session starts while the sources are exported and packed: its stdin waits for them.
+            var token = handOver is null ? null : Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+            inputs = SrpmInputsAsync(work, local, token, log, ct);
+            session = new ChainedSession(this, work, local, token, handOver, log);
+            ProcessResult result;
             try
             {
-                lookasideFiles = await lookaside.PackAsync(tar, SourceNames.FromGitUrl(work.Url), lookasideTar, log, ct);
+                result = await session.RunAsync(remote, inputs, mockConfig.RpmbuildDefines(work.Platform, work.Options), ct);
             }
             catch (LookasideException ex)
             {
                 return new SrpmSession(new TaskOutcome(false, $"lookaside: {ex.Message}", []), false);
             }
 
-            List<(string Name, string Path)> inputs = lookasideFiles > 0 ? [("source.tar", tar), ("lookaside.tar", lookasideTar)] : [("source.tar", tar)];
-            string? token = null;
-            if (handOver is not null)
-            {
-                token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-                var file = Path.Combine(local, "continue");
-                await File.WriteAllTextAsync(file, token, ct);
-                inputs.Add(("continue", file));
-            }
-
-            session = new ChainedSession(this, work, local, token, handOver, log);
-            var result = await session.RunAsync(remote, inputs, mockConfig.RpmbuildDefines(work.Platform, work.Options), ct);
             kill = result.TimedOut;
             if (session.Handed is { Handled: true } handed)
             {
@@ -228,6 +217,13 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         }
         finally
         {
+            // The inputs are written into the scratch directory removed below (and their failure, if
+            // the session ended first, is already told by the session's own).
+            if (inputs is not null)
+            {
+                await inputs.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
             // After the hand-over the session's process group is found in the arch task's directory
             // (the SRPM task's is gone).
             var next = session?.Handed?.Next;
@@ -238,6 +234,25 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
                 await RemoveRemoteAsync(next.Work);
             }
         }
+    }
+
+    /// <summary>The SRPM task's inputs: the exported commit, its lookaside files, and the token when the session may go on.</summary>
+    private async Task<List<(string Name, string Path)>> SrpmInputsAsync(TaskWork work, string local, string? token, TaskLog log, CancellationToken ct)
+    {
+        await log.InfoAsync($"exporting {work.Url} at {work.Commit}");
+        var tar = Path.Combine(local, "source.tar");
+        await git.ExportAsync(work.Url, work.Commit!, tar, ct);
+        var lookasideTar = Path.Combine(local, "lookaside.tar");
+        var lookasideFiles = await lookaside.PackAsync(tar, SourceNames.FromGitUrl(work.Url), lookasideTar, log, ct);
+        List<(string Name, string Path)> inputs = lookasideFiles > 0 ? [("source.tar", tar), ("lookaside.tar", lookasideTar)] : [("source.tar", tar)];
+        if (token is not null)
+        {
+            var file = Path.Combine(local, "continue");
+            await File.WriteAllTextAsync(file, token, ct);
+            inputs.Add(("continue", file));
+        }
+
+        return inputs;
     }
 
     public async Task<TaskOutcome> RebuildAsync(TaskWork work, StoredArtifact srpm, TaskLog log, CancellationToken ct)
