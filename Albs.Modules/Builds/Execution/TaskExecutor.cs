@@ -130,11 +130,12 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         cat results.tar >&3
         """;
 
-    // Going on with an arch task in the SRPM task's session: the line after the marker tells the server
-    // that the SRPM's log is complete; the server answers on stdin (the inputs tar was padded to whole
-    // tar records, so tar read none of it) with "rebuild <arch> <work directory>" or "stop". The SRPM
-    // moves to the arch task's work directory (the SRPM task's is removed beside the rebuild: nothing of it is left to clean up)
-    // and the rebuild below runs there with the same defines.
+    // Going on with an arch task in the SRPM task's session: the marker line (with the session's token)
+    // tells the server that the SRPM's log is complete; the server answers on stdin (the inputs tar was
+    // padded to whole tar records, so tar read none of it) with "rebuild <arch> <work directory>" or
+    // "stop". The SRPM moves to the arch task's work directory, the SRPM task's directory is removed
+    // beside the rebuild (nothing of it is left to clean up), and the rebuild below runs there with the
+    // same defines.
     private const string ContinueScript = """
         [ -f continue ] || exit 0
         echo "albs-step $(cat continue)"
