@@ -118,7 +118,7 @@ internal sealed partial class BuildDispatcher
 
                             arch = handed.Next;
                             archConfig = handed.Next is { } next ? StartConfigText(next.Work, next.Log, ct) : null;
-                            return new HandOver(true, handed.Next);
+                            return handed.Next;
                         }
                     : null;
                     var session = await executor.BuildSrpmAsync(work, log, handOver, ct);

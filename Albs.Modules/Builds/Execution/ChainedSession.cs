@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Formats.Tar;
 using System.Text;
 using Albs.Modules.Builds.Logs;
 using Albs.Modules.Common.Processes;
@@ -24,8 +23,11 @@ internal sealed partial class TaskExecutor
         private string? archLocal;
         private bool framed;
 
-        /// <summary>What the hand-over decided, when it was called (the SRPM's results and log were complete and good).</summary>
-        public HandOver? Handed { get; private set; }
+        /// <summary>Whether the hand-over was called (the SRPM's results and log were complete and good): it dealt with the SRPM's outcome.</summary>
+        public bool HandedOver { get; private set; }
+
+        /// <summary>The arch task the session went on with, if any.</summary>
+        public ArchStep? Next { get; private set; }
 
         /// <summary>
         /// The scratch directory on this server of the arch task the session went on with (the SRPM
@@ -97,22 +99,14 @@ internal sealed partial class TaskExecutor
 
         private async Task WriteAsync(Stream stdin, Task<List<(string Name, string Path)>> inputs, CancellationToken ct)
         {
-            var counted = new CountingStream(stdin);
-            await using (var writer = new TarWriter(counted, TarEntryFormat.Ustar, leaveOpen: true))
-            {
-                foreach (var (name, path) in await inputs.WaitAsync(ct))
-                {
-                    await writer.WriteEntryAsync(path, name, ct);
-                }
-            }
-
+            var written = await WriteInputsAsync(stdin, await inputs.WaitAsync(ct), ct);
             if (handOver is null)
             {
                 return;
             }
 
             // Whole records, so the agent's tar leaves the answer that follows on stdin.
-            await stdin.WriteAsync(new byte[(TarRecord - (counted.Written % TarRecord)) % TarRecord], ct);
+            await stdin.WriteAsync(new byte[(TarRecord - (written % TarRecord)) % TarRecord], ct);
             await stdin.FlushAsync(ct);
             var next = await decision.Task.WaitAsync(ct);
             var answer = next is null ? "stop\n" : $"rebuild {next.Work.Arch} {RemoteWork(next.Work)}\n";
@@ -154,8 +148,13 @@ internal sealed partial class TaskExecutor
                 }
 
                 SrpmOutcome = await CollectSrpmAsync(ct);
-                Handed = SrpmOutcome.Succeeded ? await handOver(SrpmOutcome, ct) : null;
-                var next = Handed?.Next;
+                if (SrpmOutcome.Succeeded)
+                {
+                    Next = await handOver(SrpmOutcome, ct);
+                    HandedOver = true;
+                }
+
+                var next = Next;
                 if (next is not null)
                 {
                     sink.Switch(next.Log);

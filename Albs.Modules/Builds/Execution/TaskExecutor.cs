@@ -35,14 +35,11 @@ internal sealed record TaskOutcome(bool Succeeded, string? Error, IReadOnlyList<
 internal sealed record ArchStep(TaskWork Work, TaskLog Log);
 
 /// <summary>
-/// What the SRPM task's caller decided when the SRPM's results and whole log were in:
-/// <paramref name="Handled"/> when it dealt with the SRPM's outcome itself (recorded it, or found its
-/// lease lost), and the arch task the session goes on with, if any.
+/// Called during an SRPM task's session with the SRPM's successful outcome (see <see cref="TaskExecutor.BuildSrpmAsync"/>):
+/// deals with that outcome itself (records it, or finds the lease lost) and returns the arch task the
+/// session goes on with, if any.
 /// </summary>
-internal sealed record HandOver(bool Handled, ArchStep? Next);
-
-/// <summary>Called during an SRPM task's session with the SRPM's successful outcome (see <see cref="TaskExecutor.BuildSrpmAsync"/>).</summary>
-internal delegate Task<HandOver> SrpmHandOver(TaskOutcome srpm, CancellationToken ct);
+internal delegate Task<ArchStep?> SrpmHandOver(TaskOutcome srpm, CancellationToken ct);
 
 /// <summary>
 /// What an SRPM task's session produced: the SRPM's outcome (<paramref name="SrpmHandled"/> when the
@@ -202,11 +199,11 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
             }
 
             kill = result.TimedOut;
-            if (session.Handed is { Handled: true } handed)
+            if (session.HandedOver)
             {
-                return handed.Next is null
+                return session.Next is null
                     ? new SrpmSession(session.SrpmOutcome!, true)
-                    : new SrpmSession(session.SrpmOutcome!, true, handed.Next, await session.ArchOutcomeAsync(result, ct));
+                    : new SrpmSession(session.SrpmOutcome!, true, session.Next, await session.ArchOutcomeAsync(result, ct));
             }
 
             if (!result.Succeeded)
@@ -227,7 +224,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
 
             // After the hand-over the session's process group is found in the arch task's directory
             // (the SRPM task's is gone).
-            var next = session?.Handed?.Next;
+            var next = session?.Next;
             var killRemote = kill || ct.IsCancellationRequested;
             await CleanUpAsync(work, session?.ArchLocal ?? local, next is null ? remote : RemoteWork(next.Work), killRemote);
             if (next is not null && killRemote)
@@ -321,14 +318,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
             work.Agent,
             script,
             arguments,
-            async (stdin, token) =>
-            {
-                await using var writer = new TarWriter(stdin, TarEntryFormat.Ustar, leaveOpen: true);
-                foreach (var (name, path) in inputs)
-                {
-                    await writer.WriteEntryAsync(path, name, token);
-                }
-            },
+            async (stdin, token) => await WriteInputsAsync(stdin, inputs, token),
             async (stdout, token) =>
             {
                 await using var file = new FileStream(results, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
@@ -337,6 +327,21 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
             Log(log),
             work.Platform.Timeout,
             ct);
+
+    /// <summary>The inputs as one tar on the session's stdin (the script unpacks it into the work directory); returns the bytes written.</summary>
+    private static async Task<long> WriteInputsAsync(Stream stdin, IReadOnlyList<(string Name, string Path)> inputs, CancellationToken ct)
+    {
+        var counted = new CountingStream(stdin);
+        await using (var writer = new TarWriter(counted, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            foreach (var (name, path) in inputs)
+            {
+                await writer.WriteEntryAsync(path, name, ct);
+            }
+        }
+
+        return counted.Written;
+    }
 
     /// <summary>
     /// Reads the results the build script packed, checks every file against the sha256 the agent
