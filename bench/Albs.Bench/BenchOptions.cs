@@ -16,7 +16,8 @@ internal sealed record BenchOptions(
     int? MinThreads,
     string? Out,
     int AgentNice = 0,
-    bool NoIndexes = false)
+    bool NoIndexes = false,
+    int Warmup = 4)
 {
     public static readonly string[] Names = ["dispatch", "overhead", "livelog", "web"];
 
@@ -41,6 +42,9 @@ internal sealed record BenchOptions(
           --db sqlite|postgres  the server's database (default sqlite; postgres starts a PostgreSQL 15 of its own)
           --no-indexes       web: drop the indexes of migration 20261122150500_BuildListIndexes first (the baseline)
           --min-threads N    diagnostic: raise the thread pool's minimum (the server runs in this process)
+          --warmup N         dispatch: builds run before measuring, in bursts of at most --builds (default 150,
+                             --quick 4): the server's hot paths are then compiled by the JIT's optimising tier,
+                             as on a server that has been running; --warmup 4 is the cold server of earlier runs
           --agent-nice N     dispatch: the agents run what they receive under `nice -n N` (1-19; arrivals are
                              recorded at normal priority), so their builds do not take the CPU from the server
                              as they could not if they were other machines (default 0: no nice)
@@ -58,6 +62,7 @@ internal sealed record BenchOptions(
         var database = "sqlite";
         int? minThreads = null;
         var agentNice = 0;
+        int? warmup = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -98,6 +103,9 @@ internal sealed record BenchOptions(
                 case "--agent-nice":
                     agentNice = Count() is var nice and <= 19 ? nice : throw new ArgumentException("--agent-nice is 1 to 19");
                     break;
+                case "--warmup":
+                    warmup = Count();
+                    break;
                 case "all":
                     names.AddRange(AllNames);
                     break;
@@ -119,6 +127,6 @@ internal sealed record BenchOptions(
         var defaultSlots = Math.Min(64, ((2 * b) + a - 1) / a);
         return new BenchOptions(
             selected, quick, b, a, slots ?? defaultSlots, rounds ?? (quick ? 2 : 5), ticks ?? (quick ? 20 : 200), interval ?? (quick ? 0.1 : 0.05),
-            database, minThreads, output, agentNice, noIndexes);
+            database, minThreads, output, agentNice, noIndexes, warmup ?? (quick ? 4 : 150));
     }
 }
