@@ -28,6 +28,38 @@ public sealed class AgentHealthTests : AgentWebTest
     }
 
     [Fact]
+    public async Task How_to_reach_an_agent_and_its_ssh_errors_are_shown_to_superusers_only()
+    {
+        await AgentTestKit.RegisterAsync(App, Agent, "a1");
+        await AgentTestKit.WaitForStateAsync(App, "a1", AgentStates.Online);
+        await Agent.StopAsync();
+        var seenByAdmin = await AgentTestKit.WaitForStateAsync(App, "a1", AgentStates.Offline);
+        seenByAdmin.Should().BeEquivalentTo(new { Host = Agent.Host, Port = Agent.Port, User = Agent.User, WorkDirectory = Agent.WorkDirectory });
+        seenByAdmin.LastError.Should().Contain("Connection refused").And.Contain(Agent.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // Anyone else (anonymous, or signed in without agents.manage) sees the agent's state, arches,
+        // slots and tasks, not its address, user, directory or the ssh error naming them.
+        using var member = await RbacKit.UserAsync(App, "member1");
+        foreach (var client in new[] { App.Client(), member })
+        {
+            var one = (await client.GetFromJsonAsync<AgentResponse>("/api/v1/agents/a1"))!;
+            var listed = (await client.GetFromJsonAsync<List<AgentResponse>>("/api/v1/agents"))!.Single();
+            foreach (var agent in new[] { one, listed })
+            {
+                agent.State.Should().Be(AgentStates.Offline);
+                agent.Arches.Should().Equal(seenByAdmin.Arches);
+                agent.Should().BeEquivalentTo(new { Host = (string?)null, Port = (int?)null, User = (string?)null, WorkDirectory = (string?)null, LastError = (string?)null });
+            }
+
+            var raw = await client.GetStringAsync("/api/v1/agents") + await client.GetStringAsync("/agents");
+            raw.Should().NotContain(Agent.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)).And.NotContain("Connection refused")
+                .And.NotContain(Agent.WorkDirectory);
+        }
+
+        (await App.AdminClient().GetStringAsync("/agents")).Should().Contain("Connection refused", "a superuser sees why the agent is offline on the page too");
+    }
+
+    [Fact]
     public async Task A_changed_host_key_is_refused_until_a_superuser_pins_the_new_one()
     {
         var shell = App.Services.GetRequiredService<IAgentShell>();

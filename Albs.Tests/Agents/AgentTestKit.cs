@@ -24,8 +24,9 @@ internal static class AgentTestKit
         return (await response.Content.ReadFromJsonAsync<AgentResponse>())!;
     }
 
+    /// <summary>The agent as a superuser sees it (with how to reach it and its last error).</summary>
     public static async Task<AgentResponse> GetAsync(AlbsWebApp app, string name) =>
-        (await app.Client().GetFromJsonAsync<AgentResponse>($"/api/v1/agents/{name}"))!;
+        (await app.AdminClient().GetFromJsonAsync<AgentResponse>($"/api/v1/agents/{name}"))!;
 
     public static async Task<AgentResponse> WaitForStateAsync(AlbsWebApp app, string name, string state)
     {

@@ -22,11 +22,14 @@ public sealed record AgentRegistrationDto(AgentResponse? Agent, ScannedHostKeysD
 /// </summary>
 public interface IAgentAdministration
 {
-    /// <summary>Every agent, by name (public facts only, never key material).</summary>
-    Task<IReadOnlyList<AgentResponse>> ListAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Every agent, by name, never key material; how to reach each and its last error only when
+    /// <paramref name="viewer"/> manages agents (<see cref="AgentResponse.Public"/> otherwise).
+    /// </summary>
+    Task<IReadOnlyList<AgentResponse>> ListAsync(ClaimsPrincipal viewer, CancellationToken cancellationToken = default);
 
-    /// <summary>One agent, or null.</summary>
-    Task<AgentResponse?> FindAsync(string name, CancellationToken cancellationToken = default);
+    /// <summary>One agent as <see cref="ListAsync"/> shows it to <paramref name="viewer"/>, or null.</summary>
+    Task<AgentResponse?> FindAsync(ClaimsPrincipal viewer, string name, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Registers an agent: 201 with it; 400 with field errors; 409 with <see cref="AgentRegistrationDto.HostKeysToConfirm"/>

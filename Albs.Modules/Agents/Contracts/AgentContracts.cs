@@ -73,12 +73,17 @@ public sealed record UpdateAgentRequest(
     bool? Enabled = null,
     bool? Maintenance = null);
 
-/// <summary>An agent as the API shows it: operational facts, never key material.</summary>
+/// <summary>
+/// An agent as the API shows it: operational facts, never key material. How to reach it
+/// (<see cref="Host"/>, <see cref="Port"/>, <see cref="User"/>, <see cref="WorkDirectory"/>) and the
+/// last error (an ssh error names host and port) are shown to those who manage agents only; for
+/// everyone else they are null.
+/// </summary>
 public sealed record AgentResponse(
     string Name,
-    string Host,
-    int Port,
-    string User,
+    string? Host,
+    int? Port,
+    string? User,
     IReadOnlyList<string> Arches,
     int Slots,
     bool Enabled,
@@ -88,9 +93,12 @@ public sealed record AgentResponse(
     double? Load,
     string? LastError,
     IReadOnlyList<string> HostKeyFingerprints,
-    string WorkDirectory,
+    string? WorkDirectory,
     DateTime CreatedAt)
 {
+    /// <summary>The agent without how to reach it and without its last error, for those who do not manage agents.</summary>
+    public AgentResponse Public() => this with { Host = null, Port = null, User = null, WorkDirectory = null, LastError = null };
+
     /// <summary>The tasks running on the agent now (filled by the list and the read of one agent; empty elsewhere).</summary>
     public IReadOnlyList<AgentTaskResponse> CurrentTasks { get; init; } = [];
 }

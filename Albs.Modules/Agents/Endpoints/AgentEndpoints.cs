@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Albs.Modules.Agents.Endpoints;
 
-/// <summary>Agents: public read; registration, change and removal by superusers (through <see cref="IAgentAdministration"/>, as the admin pages do).</summary>
+/// <summary>Agents: public read (how to reach them for superusers only); registration, change and removal by superusers (through <see cref="IAgentAdministration"/>, as the admin pages do).</summary>
 internal static class AgentEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints)
@@ -22,11 +22,11 @@ internal static class AgentEndpoints
         group.MapDelete("/{name}", DeleteAsync).RequirePermission(AgentPermissions.Manage).WithName("DeleteAgent");
     }
 
-    private static async Task<Ok<IReadOnlyList<AgentResponse>>> ListAsync(IAgentAdministration agents, CancellationToken ct) =>
-        TypedResults.Ok(await agents.ListAsync(ct));
+    private static async Task<Ok<IReadOnlyList<AgentResponse>>> ListAsync(ClaimsPrincipal user, IAgentAdministration agents, CancellationToken ct) =>
+        TypedResults.Ok(await agents.ListAsync(user, ct));
 
-    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, IAgentAdministration agents, CancellationToken ct) =>
-        await agents.FindAsync(name, ct) is { } agent ? TypedResults.Ok(agent) : TypedResults.NotFound();
+    private static async Task<Results<Ok<AgentResponse>, NotFound>> GetAsync(string name, ClaimsPrincipal user, IAgentAdministration agents, CancellationToken ct) =>
+        await agents.FindAsync(user, name, ct) is { } agent ? TypedResults.Ok(agent) : TypedResults.NotFound();
 
     private static async Task<Results<Created<AgentResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
         RegisterAgentRequest request, ClaimsPrincipal user, IAgentAdministration agents, CancellationToken ct)

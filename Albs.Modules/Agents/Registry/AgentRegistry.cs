@@ -28,17 +28,21 @@ internal sealed class AgentRegistry(
     TimeProvider clock,
     IEnumerable<IAgentWorkload> workloads) : IAgentAdministration
 {
-    public async Task<IReadOnlyList<AgentResponse>> ListAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AgentResponse>> ListAsync(ClaimsPrincipal viewer, CancellationToken cancellationToken = default)
     {
         var agents = await db.Set<Agent>().AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
         var tasks = await CurrentTasksAsync(cancellationToken);
-        return [.. agents.Select(a => WithTasks(a.ToResponse(), tasks))];
+        var manager = await ManagesAsync(viewer, cancellationToken);
+        return [.. agents.Select(a => WithTasks(manager ? a.ToResponse() : a.ToResponse().Public(), tasks))];
     }
 
-    public async Task<AgentResponse?> FindAsync(string name, CancellationToken cancellationToken = default) =>
+    public async Task<AgentResponse?> FindAsync(ClaimsPrincipal viewer, string name, CancellationToken cancellationToken = default) =>
         await db.Set<Agent>().AsNoTracking().SingleOrDefaultAsync(a => a.Name == name, cancellationToken) is { } agent
-            ? WithTasks(agent.ToResponse(), await CurrentTasksAsync(cancellationToken))
+            ? WithTasks(await ManagesAsync(viewer, cancellationToken) ? agent.ToResponse() : agent.ToResponse().Public(), await CurrentTasksAsync(cancellationToken))
             : null;
+
+    private async Task<bool> ManagesAsync(ClaimsPrincipal viewer, CancellationToken cancellationToken) =>
+        viewer.Identity?.IsAuthenticated == true && (await access.CheckAsync(viewer, AgentPermissions.Manage, null, cancellationToken)).IsAllowed;
 
     private async Task<IReadOnlyDictionary<string, IReadOnlyList<AgentTaskResponse>>> CurrentTasksAsync(CancellationToken cancellationToken)
     {
