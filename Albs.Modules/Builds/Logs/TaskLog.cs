@@ -12,7 +12,8 @@ namespace Albs.Modules.Builds.Logs;
 /// A line is one <c>write</c> to a file opened for appending, made on the caller's thread: a write
 /// of a few bytes into the page cache does not wait for the disk, and doing it synchronously spares
 /// each line the asynchronous flush's hop through the thread pool (a burst of builds writes thousands
-/// of lines a second; the profile showed the hops, not the writes).
+/// of lines a second; a thread-time profile showed the hops, though the benchmarks then showed no
+/// difference beyond their noise: docs/performance.md).
 /// </remarks>
 internal sealed class TaskLog : IAsyncDisposable
 {
