@@ -33,13 +33,15 @@ internal sealed class AgentRegistry(
         var agents = await db.Set<Agent>().AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
         var tasks = await CurrentTasksAsync(cancellationToken);
         var manager = await ManagesAsync(viewer, cancellationToken);
-        return [.. agents.Select(a => WithTasks(manager ? a.ToResponse() : a.ToResponse().Public(), tasks))];
+        return [.. agents.Select(a => WithTasks(Shown(a, manager), tasks))];
     }
 
     public async Task<AgentResponse?> FindAsync(ClaimsPrincipal viewer, string name, CancellationToken cancellationToken = default) =>
         await db.Set<Agent>().AsNoTracking().SingleOrDefaultAsync(a => a.Name == name, cancellationToken) is { } agent
-            ? WithTasks(await ManagesAsync(viewer, cancellationToken) ? agent.ToResponse() : agent.ToResponse().Public(), await CurrentTasksAsync(cancellationToken))
+            ? WithTasks(Shown(agent, await ManagesAsync(viewer, cancellationToken)), await CurrentTasksAsync(cancellationToken))
             : null;
+
+    private static AgentResponse Shown(Agent agent, bool manager) => manager ? agent.ToResponse() : agent.ToResponse().Public();
 
     private async Task<bool> ManagesAsync(ClaimsPrincipal viewer, CancellationToken cancellationToken) =>
         viewer.Identity?.IsAuthenticated == true && (await access.CheckAsync(viewer, AgentPermissions.Manage, null, cancellationToken)).IsAllowed;

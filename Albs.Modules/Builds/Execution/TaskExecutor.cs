@@ -66,7 +66,6 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         set -eu
         work=$1; shift
         cd "$work"
-        read -r _ _ _ _ pgid _ < /proc/$$/stat; echo "$pgid" > pgid
         mkdir -p src out rpmbuild
         tar -xf source.tar -C src
         spec=
@@ -104,6 +103,8 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
     // server writes, so a task is one ssh session: inputs in, log and results out.
     // The work directory may be relative (to the agent user's home, where the session starts): the
     // build scripts change into it themselves, so this one does not.
+    // The process group is written here, before the inputs arrive, so a cancel can stop the session
+    // from the start; the rebuild writes it again in its own directory (an SRPM task's session goes on there).
     private const string ReceiveScript = """
         set -eu
         start=$PWD
