@@ -122,6 +122,165 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
         await Eventually.TrueAsync(() => Task.FromResult(Agent.Log.Contains("Disconnected from user", StringComparison.Ordinal)), "the host closes its master connections when it stops");
     }
 
+    [Fact]
+    public async Task A_session_on_a_running_master_is_opened_by_the_server_itself_without_an_ssh_process()
+    {
+        var connection = (await App.Services.GetRequiredService<AgentStateStore>().FindAsync("a1", default))!;
+        var socket = App.Services.GetRequiredService<SshRuntime>().Target(connection).ControlSocket;
+
+        // No master yet: the session starts ssh, which becomes the master.
+        File.Exists(socket).Should().BeFalse();
+        (await SessionAsync()).SshChildren.Should().Be(1, "with no master listening the server starts ssh");
+        File.Exists(socket).Should().BeTrue();
+
+        // A master listens: the server opens the session on its control socket, no process.
+        var direct = await SessionAsync();
+        direct.SshChildren.Should().Be(0, "the session is opened on the master's control socket");
+        direct.Output.Should().Equal(direct.Input, "the bytes went through the master's session channel both ways");
+        CountLogins().Should().Be(1);
+
+        // The master is gone (it exited after its idle time, say): its socket is gone with it, ssh is started again.
+        await App.Services.GetRequiredService<SshClient>().ExitMasterAsync(connection);
+        await Eventually.TrueAsync(() => Task.FromResult(!File.Exists(socket)), "ssh -O exit removes the socket");
+        (await SessionAsync()).SshChildren.Should().Be(1);
+        CountLogins().Should().Be(2, "a new master authenticated");
+
+        // A stale socket file (the master was killed and could not remove it) is not an error either.
+        var master = await MasterPidAsync(socket);
+        Kill(master);
+        await Eventually.TrueAsync(() => Task.FromResult(!Directory.Exists($"/proc/{master}")), "the master was killed");
+        File.Exists(socket).Should().BeTrue("a killed master leaves its socket behind");
+        (await SessionAsync()).SshChildren.Should().Be(1, "nothing listens on the stale socket, so ssh is started");
+    }
+
+    [Fact]
+    public async Task On_the_master_directly_exit_codes_signals_and_timeouts_come_back_as_from_ssh()
+    {
+        (await Shell.RunAsync("a1", ["true"])).ExitCode.Should().Be(0, "this starts the master");
+
+        (await StreamsAsync("echo out; echo err >&2; exit 7")).Should().Be((7, false, "out\n", "err\n"));
+        (await StreamsAsync("exit 255")).Should().Be((255, false, "", ""), "a command's own 255 is not an ssh failure");
+        (await AgentTestKit.GetAsync(App, "a1")).State.Should().Be(AgentStates.Online);
+        (await StreamsAsync("echo before; kill -9 $$")).Should().Be((255, false, "before\n", ""), "death by a signal is 255 with no message, as from ssh");
+        (await AgentTestKit.GetAsync(App, "a1")).State.Should().Be(AgentStates.Online, "the agent still answers, so a silent 255 is the command's");
+
+        // A timeout ends the session: the master closes the remote command's stdin, as when an ssh
+        // client is killed (the command itself is not signalled without a tty; cancelling a task kills
+        // its process group on the agent separately).
+        var marker = Path.Combine(Agent.WorkDirectory, "stdin-closed-" + Guid.NewGuid().ToString("N"));
+        var timedOut = await Shell.RunScriptWithStreamsAsync(
+            "a1",
+            "cat > /dev/null; touch \"$1\"",
+            [marker],
+            async (stdin, ct) => await Task.Delay(Timeout.Infinite, ct),
+            async (stdout, ct) => await stdout.CopyToAsync(Stream.Null, ct),
+            timeout: TimeSpan.FromSeconds(1));
+        timedOut.TimedOut.Should().BeTrue();
+        await Eventually.TrueAsync(() => Task.FromResult(File.Exists(marker)), "the session's stdin was closed on the agent");
+
+        using var cancelled = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await FluentActions.Awaiting(() => Shell.RunScriptWithStreamsAsync(
+            "a1", "cat > /dev/null", [], async (stdin, ct) => await Task.Delay(Timeout.Infinite, ct), async (stdout, ct) => await stdout.CopyToAsync(Stream.Null, ct),
+            cancellationToken: cancelled.Token)).Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    private async Task<(int ExitCode, bool TimedOut, string Stdout, string Stderr)> StreamsAsync(string script)
+    {
+        var stdout = new MemoryStream();
+        var stderr = new List<string>();
+        var result = await Shell.RunScriptWithStreamsAsync(
+            "a1", script, [], (stdin, ct) => Task.CompletedTask, async (output, ct) => await output.CopyToAsync(stdout, ct), line =>
+            {
+                stderr.Add(line.Text + "\n");
+                return ValueTask.CompletedTask;
+            });
+        return (result.ExitCode, result.TimedOut, Encoding.UTF8.GetString(stdout.ToArray()), string.Concat(stderr));
+    }
+
+    /// <summary>
+    /// One session that echoes 64 KB of stdin back; while it waits on the agent, counts the ssh
+    /// processes this test process has started (a master started by ssh detaches, so it is not one).
+    /// </summary>
+    private async Task<(int SshChildren, byte[] Input, byte[] Output)> SessionAsync()
+    {
+        var input = new byte[64 << 10];
+        new Random(11).NextBytes(input);
+        var output = new MemoryStream();
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var children = -1;
+        var result = await Shell.RunScriptWithStreamsAsync(
+            "a1",
+            "echo waiting >&2; cat",
+            [],
+            async (stdin, ct) =>
+            {
+                await waiting.Task.WaitAsync(ct);
+                children = SshChildren();
+                await stdin.WriteAsync(input, ct);
+            },
+            async (stdout, ct) => await stdout.CopyToAsync(output, ct),
+            line =>
+            {
+                if (line.Text == "waiting")
+                {
+                    waiting.TrySetResult();
+                }
+
+                return ValueTask.CompletedTask;
+            });
+        result.ExitCode.Should().Be(0);
+        output.ToArray().Should().Equal(input);
+        return (children, input, output.ToArray());
+    }
+
+    private static int SshChildren()
+    {
+        var self = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var count = 0;
+        foreach (var stat in Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "stat")))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(stat);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            // pid (comm) state ppid …
+            var close = text.LastIndexOf(')');
+            if (close < 0 || text.IndexOf('(', StringComparison.Ordinal) < 0)
+            {
+                continue;
+            }
+
+            var comm = text[(text.IndexOf('(', StringComparison.Ordinal) + 1)..close];
+            var fields = text[(close + 2)..].Split(' ');
+            if (comm == "ssh" && fields.Length > 1 && fields[1] == self)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static async Task<int> MasterPidAsync(string socket)
+    {
+        var check = await new ProcessRunner().RunCapturedAsync(new ProcessSpec("ssh", ["-F", "/dev/null", "-o", "ControlPath=" + socket, "-O", "check", "albs-agent"]));
+        var match = System.Text.RegularExpressions.Regex.Match(check.StandardError, @"pid=(\d+)");
+        match.Success.Should().BeTrue($"ssh -O check names the master: {check.StandardError}");
+        return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Kill(int pid) => System.Diagnostics.Process.GetProcessById(pid).Kill();
+
     private int CountLogins() =>
         Agent.Log.Split('\n').Count(l => l.Contains("Accepted publickey", StringComparison.Ordinal));
 }

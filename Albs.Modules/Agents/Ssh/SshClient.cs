@@ -56,6 +56,11 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
         CancellationToken cancellationToken)
     {
         var target = await runtime.PrepareAsync(agent, cancellationToken);
+        if (await SshMux.TryRunAsync(target.ControlSocket, remoteCommand, writeStandardInput, readStandardOutput, readStandardError, timeout, cancellationToken) is { } muxed)
+        {
+            return (muxed, await ConfirmAsync(muxed.ExitCode, target, cancellationToken));
+        }
+
         var log = runtime.NewLogFile();
         try
         {
