@@ -15,6 +15,10 @@ internal static class DispatchBenchmark
     private const double AlbsPoll = 10;
     private const double KojiPoll = 15;
 
+    /// <summary>Warm-up goes on (beyond --warmup, up to <see cref="WarmupCap"/> builds) until a round leaves the JIT compiling fewer methods than this.</summary>
+    private const int QuietJit = 25;
+    private const int WarmupCap = 800;
+
     public static async Task<BenchmarkResult> RunAsync(BenchOptions options, TextWriter log)
     {
         var result = new BenchmarkResult("dispatch");
@@ -38,26 +42,41 @@ internal static class DispatchBenchmark
         // run mostly unoptimised code and pay for its recompilation.
         var warm = Stopwatch.StartNew();
         var warmed = 0;
+        var warmRounds = new List<WarmRound>();
         var warmStatuses = new List<string>();
-        while (warmed < options.Warmup)
+        var quiet = false;
+        var cap = Math.Max(options.Warmup, WarmupCap);
+        while (warmed < options.Warmup || (options.Warmup > options.Agents && !quiet && warmed < cap))
         {
-            var round = Math.Min(options.Warmup - warmed, Math.Max(options.Agents, options.Builds));
+            var round = Math.Min(cap - warmed, Math.Max(options.Agents, options.Builds));
+            var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
             var warmups = await Task.WhenAll(Enumerable.Range(0, round).Select(_ => albs.SubmitAsync(repo.Url)));
             var warmEnd = await albs.WaitForAllAsync([.. warmups.Select(s => s.Build.Id)], TimeSpan.FromMinutes(5));
             warmStatuses.AddRange(warmEnd.Values);
             warmed += round;
+
+            // The tiered compiler waits for 100 ms without new first-tier compilations before it counts
+            // calls, and compiles in the background: a pause lets a round's promotions happen.
+            await Task.Delay(TimeSpan.FromSeconds(options.Warmup > options.Agents ? 1 : 0));
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
+            warmRounds.Add(new WarmRound(round, compiled));
+            quiet = compiled < QuietJit;
         }
 
         // The JIT's background compilations of the last round finish before the measured part.
-        await Task.Delay(TimeSpan.FromSeconds(options.Warmup > options.Agents ? 3 : 0));
-        log.WriteLine($"  warm-up: {warmed} builds ended in {warm.Elapsed.TotalSeconds:0.0} s ({string.Join(", ", warmStatuses.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"))})");
+        await Task.Delay(TimeSpan.FromSeconds(options.Warmup > options.Agents ? 2 : 0));
+        log.WriteLine($"  warm-up: {warmed} builds ended in {warm.Elapsed.TotalSeconds:0.0} s ({string.Join(", ", warmStatuses.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"))}); "
+            + $"methods compiled by the JIT per round: {string.Join(", ", warmRounds.Select(r => r.MethodsCompiled))}");
         result.Details["warmupBuilds"] = warmed;
+        result.Details["warmupRounds"] = warmRounds;
 
         await OneAtATimeAsync(result, options, albs, repo.Url, agents, log);
 
         log.WriteLine($"  submitting {options.Builds} builds at once");
         using var threads = ThreadPoolSampler.Start();
         var cpuAtStart = CpuClock.Now();
+        var jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
         var clock = Stopwatch.StartNew();
         var answers = await Task.WhenAll(Enumerable.Range(0, options.Builds).Select(_ => Task.Run(() => albs.TrySubmitAsync(repo.Url))));
         var cpuAnswered = CpuClock.Now().Since(cpuAtStart);
@@ -88,6 +107,11 @@ internal static class DispatchBenchmark
         var arrived = srpmIds.Count(first.ContainsKey);
         var lastArrival = first.Where(f => srpmIds.Contains(f.Key)).Select(f => f.Value).DefaultIfEmpty(DateTimeOffset.UtcNow).Max();
         var cpuArrived = CpuClock.Now().Since(cpuAtStart);
+        var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsAtStart;
+        var jitTime = System.Runtime.JitInfo.GetCompilationTime() - jitTimeAtStart;
+        log.WriteLine($"  the JIT compiled {jitMethods} methods in {jitTime.TotalSeconds:0.000} s until then");
+        result.Figures.Add(new Figure("dispatch", "burst: time the JIT spent compiling, until first commands", jitTime.TotalSeconds, "s",
+            Note: $"{jitMethods} methods; 0 on a fully warm server"));
         Cpu(result, options, cpuAnswered, cpuArrived, (lastArrival - submissions.Select(s => s.SentAt).DefaultIfEmpty(lastArrival).Min()).TotalSeconds, log);
         var pool = threads.Stop();
         log.WriteLine($"  thread pool (server and this client share the process) until then: up to {pool.MaxThreads} threads, up to {pool.MaxQueued} queued work items");
@@ -329,3 +353,6 @@ internal static class DispatchBenchmark
 
     private static string Seconds(double x) => x.ToString("0.000", CultureInfo.InvariantCulture);
 }
+
+/// <summary>One warm-up round: builds run, and methods the JIT compiled meanwhile (first tier or promoted).</summary>
+internal sealed record WarmRound(int Builds, long MethodsCompiled);
