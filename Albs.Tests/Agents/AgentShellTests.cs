@@ -139,6 +139,23 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
         direct.Output.Should().Equal(direct.Input, "the bytes went through the master's session channel both ways");
         CountLogins().Should().Be(1);
 
+        // Text commands (probe, cancel, clean-up) too: lines of both streams, one callback at a time.
+        var textChildren = -1;
+        var lines = new List<(ProcessStream Stream, string Text)>();
+        var text = await Shell.RunAsync("a1", ["sh", "-c", "echo waiting; sleep 1; echo oops >&2; printf 'a\\r\\nb'; exit 4"], line =>
+        {
+            if (line.Text == "waiting")
+            {
+                textChildren = SshChildren(socket);
+            }
+
+            lines.Add((line.Stream, line.Text));
+            return ValueTask.CompletedTask;
+        });
+        text.ExitCode.Should().Be(4);
+        textChildren.Should().Be(0);
+        lines.Should().BeEquivalentTo([(ProcessStream.StandardOutput, "waiting"), (ProcessStream.StandardError, "oops"), (ProcessStream.StandardOutput, "a"), (ProcessStream.StandardOutput, "b")]);
+
         // The master is gone (it exited after its idle time, say): its socket is gone with it, ssh is started again.
         await App.Services.GetRequiredService<SshClient>().ExitMasterAsync(connection);
         await Eventually.TrueAsync(() => Task.FromResult(!File.Exists(socket)), "ssh -O exit removes the socket");
@@ -199,10 +216,14 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
 
     /// <summary>
     /// One session that echoes 64 KB of stdin back; while it waits on the agent, counts the ssh
-    /// processes this test process has started (a master started by ssh detaches, so it is not one).
+    /// processes this test process has started for this agent (its control socket on their command
+    /// line; other tests run ssh from this process at the same time). A master started by ssh detaches,
+    /// so it is not one.
     /// </summary>
     private async Task<(int SshChildren, byte[] Input, byte[] Output)> SessionAsync()
     {
+        var connection = (await App.Services.GetRequiredService<AgentStateStore>().FindAsync("a1", default))!;
+        var socket = App.Services.GetRequiredService<SshRuntime>().Target(connection).ControlSocket;
         var input = new byte[64 << 10];
         new Random(11).NextBytes(input);
         var output = new MemoryStream();
@@ -215,7 +236,7 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
             async (stdin, ct) =>
             {
                 await waiting.Task.WaitAsync(ct);
-                children = SshChildren();
+                children = SshChildren(socket);
                 await stdin.WriteAsync(input, ct);
             },
             async (stdout, ct) => await stdout.CopyToAsync(output, ct),
@@ -233,7 +254,7 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
         return (children, input, output.ToArray());
     }
 
-    private static int SshChildren()
+    private static int SshChildren(string controlSocket)
     {
         var self = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var count = 0;
@@ -262,13 +283,25 @@ public sealed class AgentShellTests() : AgentWebTest(AgentTestKit.NoProbe)
 
             var comm = text[(text.IndexOf('(', StringComparison.Ordinal) + 1)..close];
             var fields = text[(close + 2)..].Split(' ');
-            if (comm == "ssh" && fields.Length > 1 && fields[1] == self)
+            if (comm == "ssh" && fields.Length > 1 && fields[1] == self && CommandLine(Path.GetDirectoryName(stat)!).Contains(controlSocket, StringComparison.Ordinal))
             {
                 count++;
             }
         }
 
         return count;
+    }
+
+    private static string CommandLine(string processDirectory)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(processDirectory, "cmdline")).Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     private static async Task<int> MasterPidAsync(string socket)

@@ -18,8 +18,9 @@ internal sealed record SshRun(ProcessResult Result, SshFailure? Failure);
 
 /// <summary>
 /// Runs ssh for one agent. The remote command arrives as one string already quoted with
-/// <see cref="PosixShell"/>; text commands go through <see cref="IProcessRunner"/>, byte streams through
-/// <see cref="BinaryProcess"/>. ssh's own messages are written to a per-call <c>-E</c> log: exit code 255
+/// <see cref="PosixShell"/>. When the agent's master connection runs, the session is opened on its
+/// control socket (<see cref="SshMux"/>, no process); otherwise text commands start ssh through
+/// <see cref="IProcessRunner"/>, byte streams through <see cref="BinaryProcess"/>, and that ssh becomes the master. ssh's own messages are written to a per-call <c>-E</c> log: exit code 255
 /// with a non-empty log is an ssh failure (classified and returned). 255 with an empty log is either the
 /// remote command's own exit code (or its death by a signal) or a connection that died under a
 /// multiplexed session, which leaves no message: a fresh <c>true</c> on the agent tells them apart.
@@ -33,6 +34,38 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
         AgentConnection agent, string remoteCommand, Func<ProcessOutputLine, ValueTask>? onLine, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var target = await runtime.PrepareAsync(agent, cancellationToken);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var serial = new SemaphoreSlim(1, 1);
+        Func<Stream, CancellationToken, Task> Lines(ProcessStream kind) => async (stream, ct) =>
+        {
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+            await OutputLines.SplitAsync(
+                reader,
+                async text =>
+                {
+                    if (onLine is null)
+                    {
+                        return;
+                    }
+
+                    await serial.WaitAsync(ct);
+                    try
+                    {
+                        await onLine(new ProcessOutputLine(kind, text));
+                    }
+                    finally
+                    {
+                        serial.Release();
+                    }
+                },
+                cancellationToken: ct);
+        };
+
+        if (await SshMux.TryRunAsync(target.ControlSocket, remoteCommand, NoInput, Lines(ProcessStream.StandardOutput), Lines(ProcessStream.StandardError), timeout, cancellationToken) is { } muxed)
+        {
+            return new SshRun(new ProcessResult(muxed.ExitCode, muxed.TimedOut, clock.Elapsed), await ConfirmAsync(muxed.ExitCode, target, cancellationToken));
+        }
+
         var log = runtime.NewLogFile();
         try
         {
@@ -45,6 +78,9 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
             Delete(log);
         }
     }
+
+    // The text path's contract (IProcessRunner's): stdin empty, stdout and stderr as UTF-8 lines, one callback at a time.
+    private static Task NoInput(Stream stdin, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task<(BinaryProcessResult Result, SshFailure? Failure)> RunBinaryAsync(
         AgentConnection agent,
