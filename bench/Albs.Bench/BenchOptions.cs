@@ -43,8 +43,10 @@ internal sealed record BenchOptions(
           --no-indexes       web: drop the indexes of migration 20261122150500_BuildListIndexes first (the baseline)
           --min-threads N    diagnostic: raise the thread pool's minimum (the server runs in this process)
           --warmup N         dispatch: builds run before measuring, in bursts of at most --builds (default 150,
-                             --quick 4): the server's hot paths are then compiled by the JIT's optimising tier,
-                             as on a server that has been running; --warmup 4 is the cold server of earlier runs
+                             --quick 4), then more bursts until one leaves the JIT compiling fewer than 100
+                             methods (at most 800 builds): the server's hot paths are then compiled by the JIT's
+                             optimising tier, as on a server that has been running; --warmup 4 (no more bursts
+                             when N is at most --agents) is the cold server of earlier runs
           --agent-nice N     dispatch: the agents run what they receive under `nice -n N` (1-19; arrivals are
                              recorded at normal priority), so their builds do not take the CPU from the server
                              as they could not if they were other machines (default 0: no nice)

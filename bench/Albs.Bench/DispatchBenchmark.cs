@@ -16,7 +16,7 @@ internal static class DispatchBenchmark
     private const double KojiPoll = 15;
 
     /// <summary>Warm-up goes on (beyond --warmup, up to <see cref="WarmupCap"/> builds) until a round leaves the JIT compiling fewer methods than this.</summary>
-    private const int QuietJit = 25;
+    private const int QuietJit = 100;
     private const int WarmupCap = 800;
 
     public static async Task<BenchmarkResult> RunAsync(BenchOptions options, TextWriter log)
