@@ -20,7 +20,8 @@ internal sealed record SshRun(ProcessResult Result, SshFailure? Failure);
 /// Runs ssh for one agent. The remote command arrives as one string already quoted with
 /// <see cref="PosixShell"/>. When the agent's master connection runs, the session is opened on its
 /// control socket (<see cref="SshMux"/>, no process); otherwise text commands start ssh through
-/// <see cref="IProcessRunner"/>, byte streams through <see cref="BinaryProcess"/>, and that ssh becomes the master. ssh's own messages are written to a per-call <c>-E</c> log: exit code 255
+/// <see cref="IProcessRunner"/>, byte streams through <see cref="BinaryProcess"/>, and that ssh becomes
+/// the master. ssh's own messages are written to a per-call <c>-E</c> log: exit code 255
 /// with a non-empty log is an ssh failure (classified and returned). 255 with an empty log is either the
 /// remote command's own exit code (or its death by a signal) or a connection that died under a
 /// multiplexed session, which leaves no message: a fresh <c>true</c> on the agent tells them apart.
@@ -34,9 +35,35 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
         AgentConnection agent, string remoteCommand, Func<ProcessOutputLine, ValueTask>? onLine, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var target = await runtime.PrepareAsync(agent, cancellationToken);
+        if (await TryTextOnMasterAsync(target, remoteCommand, onLine, timeout, cancellationToken) is { } muxed)
+        {
+            return new SshRun(muxed, await ConfirmAsync(muxed.ExitCode, target, cancellationToken));
+        }
+
+        var log = runtime.NewLogFile();
+        try
+        {
+            var spec = new ProcessSpec(Ssh, SshCommand.Run(target, log, remoteCommand)) { Timeout = timeout, Environment = Environment };
+            var result = await runner.RunAsync(spec, onLine, cancellationToken);
+            return new SshRun(result, await ClassifyAsync(result.ExitCode, log, target) ?? await ConfirmAsync(result.ExitCode, target, cancellationToken));
+        }
+        finally
+        {
+            Delete(log);
+        }
+    }
+
+    /// <summary>
+    /// A text command on the agent's master connection, with <see cref="IProcessRunner"/>'s contract: stdin
+    /// empty, stdout and stderr split into UTF-8 lines by <see cref="OutputLines"/>, one callback at a time.
+    /// Null when no master answers.
+    /// </summary>
+    private static async Task<ProcessResult?> TryTextOnMasterAsync(
+        SshTarget target, string remoteCommand, Func<ProcessOutputLine, ValueTask>? onLine, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var serial = new SemaphoreSlim(1, 1);
-        Func<Stream, CancellationToken, Task> Lines(ProcessStream kind) => async (stream, ct) =>
+        async Task LinesAsync(Stream stream, ProcessStream kind, CancellationToken ct)
         {
             using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
             await OutputLines.SplitAsync(
@@ -59,28 +86,18 @@ internal sealed partial class SshClient(IProcessRunner runner, SshRuntime runtim
                     }
                 },
                 cancellationToken: ct);
-        };
-
-        if (await SshMux.TryRunAsync(target.ControlSocket, remoteCommand, NoInput, Lines(ProcessStream.StandardOutput), Lines(ProcessStream.StandardError), timeout, cancellationToken) is { } muxed)
-        {
-            return new SshRun(new ProcessResult(muxed.ExitCode, muxed.TimedOut, clock.Elapsed), await ConfirmAsync(muxed.ExitCode, target, cancellationToken));
         }
 
-        var log = runtime.NewLogFile();
-        try
-        {
-            var spec = new ProcessSpec(Ssh, SshCommand.Run(target, log, remoteCommand)) { Timeout = timeout, Environment = Environment };
-            var result = await runner.RunAsync(spec, onLine, cancellationToken);
-            return new SshRun(result, await ClassifyAsync(result.ExitCode, log, target) ?? await ConfirmAsync(result.ExitCode, target, cancellationToken));
-        }
-        finally
-        {
-            Delete(log);
-        }
+        var result = await SshMux.TryRunAsync(
+            target.ControlSocket,
+            remoteCommand,
+            (_, _) => Task.CompletedTask,
+            (stdout, ct) => LinesAsync(stdout, ProcessStream.StandardOutput, ct),
+            (stderr, ct) => LinesAsync(stderr, ProcessStream.StandardError, ct),
+            timeout,
+            cancellationToken);
+        return result is null ? null : new ProcessResult(result.ExitCode, result.TimedOut, clock.Elapsed);
     }
-
-    // The text path's contract (IProcessRunner's): stdin empty, stdout and stderr as UTF-8 lines, one callback at a time.
-    private static Task NoInput(Stream stdin, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task<(BinaryProcessResult Result, SshFailure? Failure)> RunBinaryAsync(
         AgentConnection agent,

@@ -63,7 +63,7 @@ internal static class SshMux
                 stop.CancelAfter(limit);
             }
 
-            var stream = await OpenAsync(control, controlSocket, command, cancellationToken);
+            var stream = await OpenAsync(control, controlSocket, command, stop.Token);
             if (stream is null)
             {
                 return null;
@@ -145,10 +145,17 @@ internal static class SshMux
             for (var i = 0; i < 3; i++)
             {
                 var (mine, theirs) = Native.SocketPair();
+                var handle = new SafeSocketHandle(mine, ownsHandle: true);
                 try
                 {
-                    ours.Add(new Socket(new SafeSocketHandle(mine, ownsHandle: true)));
+                    ours.Add(new Socket(handle));
                     Native.SendDescriptor(control, (int)theirs);
+                }
+                catch when (ours.Count == i)
+                {
+                    // The socket was not made: its handle is closed here, not with the others.
+                    handle.Dispose();
+                    throw;
                 }
                 finally
                 {
