@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Albs.Modules.Agents.Ssh;
@@ -15,8 +14,7 @@ namespace Albs.Modules.Agents.Ssh;
 /// and the runtime looks at every child process on each child's exit.
 /// The streams are Unix socket pairs; the master reads and writes the far ends itself. The command
 /// string is the one <see cref="SshCommand"/> would pass to ssh, already quoted with
-/// <see cref="Common.Processes.PosixShell"/>. Linux only (the descriptor passing is Linux's
-/// <c>sendmsg</c> layout).
+/// <see cref="Common.Processes.PosixShell"/>. Linux only (<see cref="UnixDescriptors"/>).
 /// </summary>
 internal static class SshMux
 {
@@ -115,7 +113,7 @@ internal static class SshMux
         {
             await control.ConnectAsync(new UnixDomainSocketEndPoint(controlSocket), cancellationToken);
             var stream = new NetworkStream(control, ownsSocket: false);
-            await stream.WriteAsync(Packet(w => w.U32(Hello).U32(Version)), cancellationToken);
+            await stream.WriteAsync(new PacketWriter().U32(Hello).U32(Version).ToPacket(), cancellationToken);
             var hello = await ReadPacketAsync(stream, cancellationToken);
             if (hello is null || hello.Value.Type != Hello || hello.Value.Body.Length < 4 || BinaryPrimitives.ReadUInt32BigEndian(hello.Value.Body) != Version)
             {
@@ -123,9 +121,9 @@ internal static class SshMux
             }
 
             await stream.WriteAsync(
-                Packet(w => w.U32(NewSession).U32(RequestId).Text("")
+                new PacketWriter().U32(NewSession).U32(RequestId).Text("")
                     .U32(0).U32(0).U32(0).U32(0) // no tty, no X11, no agent forwarding, not a subsystem
-                    .U32(NoEscapeChar).Text("").Text(command)),
+                    .U32(NoEscapeChar).Text("").Text(command).ToPacket(),
                 cancellationToken);
             return stream;
         }
@@ -144,12 +142,12 @@ internal static class SshMux
         {
             for (var i = 0; i < 3; i++)
             {
-                var (mine, theirs) = Native.SocketPair();
+                var (mine, theirs) = UnixDescriptors.SocketPair();
                 var handle = new SafeSocketHandle(mine, ownsHandle: true);
                 try
                 {
                     ours.Add(new Socket(handle));
-                    Native.SendDescriptor(control, (int)theirs);
+                    UnixDescriptors.SendDescriptor(control, (int)theirs);
                 }
                 catch when (ours.Count == i)
                 {
@@ -159,7 +157,7 @@ internal static class SshMux
                 }
                 finally
                 {
-                    Native.Close((int)theirs);
+                    UnixDescriptors.Close((int)theirs);
                 }
             }
 
@@ -325,19 +323,16 @@ internal static class SshMux
         return (BinaryPrimitives.ReadUInt32BigEndian(packet), packet[4..]);
     }
 
-    private static byte[] Packet(Func<PacketWriter, PacketWriter> build)
-    {
-        var writer = build(new PacketWriter());
-        var body = writer.ToArray();
-        var packet = new byte[body.Length + 4];
-        BinaryPrimitives.WriteUInt32BigEndian(packet, (uint)body.Length);
-        body.CopyTo(packet, 4);
-        return packet;
-    }
-
+    /// <summary>A packet being written: its length (filled in by <see cref="ToPacket"/>), then its type and body.</summary>
     private sealed class PacketWriter
     {
         private readonly ArrayBufferWriter<byte> buffer = new();
+
+        public PacketWriter()
+        {
+            buffer.GetSpan(4);
+            buffer.Advance(4);
+        }
 
         public PacketWriter U32(uint value)
         {
@@ -354,115 +349,11 @@ internal static class SshMux
             return this;
         }
 
-        public byte[] ToArray() => buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>socketpair(2), sendmsg(2) with SCM_RIGHTS and close(2) from glibc (x86_64 and aarch64 share the layouts).</summary>
-    private static class Native
-    {
-        private const int AfUnix = 1;
-        private const int SockStream = 1;
-        private const int SockCloexec = 0x80000;
-        private const int SolSocket = 1;
-        private const int ScmRights = 1;
-        private const int MsgNoSignal = 0x4000;
-        private const int EIntr = 4;
-        private const int EAgain = 11;
-
-        public static (nint Mine, nint Theirs) SocketPair()
+        public byte[] ToPacket()
         {
-            var pair = new int[2];
-            if (SocketPairNative(AfUnix, SockStream | SockCloexec, 0, pair) != 0)
-            {
-                throw new IOException($"socketpair failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-
-            return (pair[0], pair[1]);
+            var packet = buffer.WrittenSpan.ToArray();
+            BinaryPrimitives.WriteUInt32BigEndian(packet, (uint)(packet.Length - 4));
+            return packet;
         }
-
-        /// <summary>Sends one zero byte carrying <paramref name="descriptor"/>, as OpenSSH's mm_send_fd does.</summary>
-        public static void SendDescriptor(Socket control, int descriptor)
-        {
-            // cmsghdr: size_t len, int level, int type, then the int; CMSG_SPACE(sizeof(int)) is 24 on LP64.
-            const int controlLength = 24;
-            var data = Marshal.AllocHGlobal(1);
-            var iov = Marshal.AllocHGlobal(2 * IntPtr.Size);
-            var cmsg = Marshal.AllocHGlobal(controlLength);
-            try
-            {
-                Marshal.WriteByte(data, 0);
-                Marshal.WriteIntPtr(iov, data);
-                Marshal.WriteIntPtr(iov, IntPtr.Size, 1);
-                for (var i = 0; i < controlLength; i++)
-                {
-                    Marshal.WriteByte(cmsg, i, 0);
-                }
-
-                Marshal.WriteInt64(cmsg, 0, 20); // CMSG_LEN(sizeof(int))
-                Marshal.WriteInt32(cmsg, 8, SolSocket);
-                Marshal.WriteInt32(cmsg, 12, ScmRights);
-                Marshal.WriteInt32(cmsg, 16, descriptor);
-                var message = new MessageHeader { Iov = iov, IovLength = 1, Control = cmsg, ControlLength = controlLength };
-                var added = false;
-                control.SafeHandle.DangerousAddRef(ref added);
-                try
-                {
-                    var fd = (int)control.SafeHandle.DangerousGetHandle();
-                    for (var attempt = 0; ; attempt++)
-                    {
-                        if (SendMessage(fd, ref message, MsgNoSignal) == 1)
-                        {
-                            return;
-                        }
-
-                        var errno = Marshal.GetLastPInvokeError();
-                        if ((errno == EAgain && attempt < 1000) || errno == EIntr)
-                        {
-                            // The socket is non-blocking (the runtime's); a one-byte message waits only for a full buffer.
-                            Thread.Sleep(1);
-                            continue;
-                        }
-
-                        throw new IOException($"passing a descriptor to the ssh master failed: errno {errno}");
-                    }
-                }
-                finally
-                {
-                    if (added)
-                    {
-                        control.SafeHandle.DangerousRelease();
-                    }
-                }
-            }
-            finally
-            {
-                Marshal.FreeHGlobal(cmsg);
-                Marshal.FreeHGlobal(iov);
-                Marshal.FreeHGlobal(data);
-            }
-        }
-
-        public static void Close(int descriptor) => _ = CloseNative(descriptor);
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct MessageHeader
-        {
-            public IntPtr Name;
-            public uint NameLength;
-            public IntPtr Iov;
-            public nuint IovLength;
-            public IntPtr Control;
-            public nuint ControlLength;
-            public int Flags;
-        }
-
-        [DllImport("libc.so.6", EntryPoint = "socketpair", SetLastError = true)]
-        private static extern int SocketPairNative(int domain, int type, int protocol, [Out] int[] pair);
-
-        [DllImport("libc.so.6", EntryPoint = "sendmsg", SetLastError = true)]
-        private static extern nint SendMessage(int socket, ref MessageHeader message, int flags);
-
-        [DllImport("libc.so.6", EntryPoint = "close", SetLastError = true)]
-        private static extern int CloseNative(int descriptor);
     }
 }
