@@ -84,16 +84,29 @@ public sealed class SshAgentServer : IAsyncDisposable
     /// The commands clients ran, in arrival order, with the agent's clock at arrival (recording agents
     /// only; a script's newlines are shown as spaces).
     /// </summary>
-    public IReadOnlyList<(DateTimeOffset At, string Command)> Commands() => Recorded("commands.log");
+    public IReadOnlyList<(DateTimeOffset At, string Command)> Commands(RecordMark? after = null) => Recorded("commands.log", after?.Commands ?? 0);
 
     /// <summary>
     /// Every <c>rpmbuild</c> run on this agent (recording agents only: a wrapper first on the
     /// sessions' PATH logs its start and arguments, then runs the real one): also the runs that no
     /// command names, such as an arch task's rebuild in its SRPM task's session.
     /// </summary>
-    public IReadOnlyList<(DateTimeOffset At, string Arguments)> RpmbuildRuns() => Recorded("rpmbuild.log");
+    public IReadOnlyList<(DateTimeOffset At, string Arguments)> RpmbuildRuns(RecordMark? after = null) => Recorded("rpmbuild.log", after?.RpmbuildRuns ?? 0);
 
-    private List<(DateTimeOffset At, string Text)> Recorded(string log)
+    /// <summary>
+    /// Where the records end now: <see cref="Commands"/> and <see cref="RpmbuildRuns"/> given it read
+    /// only what was recorded after it (a checker polling during a benchmark does not re-read the
+    /// thousands of commands of its warm-up each time).
+    /// </summary>
+    public RecordMark Mark() => new(RecordedLength("commands.log"), RecordedLength("rpmbuild.log"));
+
+    private long RecordedLength(string log)
+    {
+        var file = new FileInfo(Path.Combine(root, log));
+        return file.Exists ? file.Length : 0;
+    }
+
+    private List<(DateTimeOffset At, string Text)> Recorded(string log, long from)
     {
         if (!recordCommands)
         {
@@ -107,6 +120,7 @@ public sealed class SshAgentServer : IAsyncDisposable
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(from, SeekOrigin.Begin);
         using var reader = new StreamReader(stream);
         var commands = new List<(DateTimeOffset, string)>();
         while (reader.ReadLine() is { } line)
@@ -381,3 +395,6 @@ public sealed class SshAgentServer : IAsyncDisposable
         return port;
     }
 }
+
+/// <summary>The end of a recording agent's two records at one moment, as byte offsets (<see cref="SshAgentServer.Mark"/>).</summary>
+public sealed record RecordMark(long Commands, long RpmbuildRuns);

@@ -59,12 +59,14 @@ public sealed class SshAgentServerTests : IAsyncLifetime
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         var result = await SshAsync(recording, "printf '%s\\n' one 'two words'\necho three");
         result.StandardOutput.Should().Be("one\ntwo words\nthree\n", result.StandardError + recording.Log);
+        var mark = recording.Mark();
         (await SshAsync(recording, "true")).ExitCode.Should().Be(0);
 
         var commands = recording.Commands();
         commands.Select(c => c.Command).Should().Equal("printf '%s\\n' one 'two words' echo three", "true");
         commands.Should().OnlyContain(c => c.At >= before && c.At <= DateTimeOffset.UtcNow.AddSeconds(1));
-        FluentActions.Invoking(server.Commands).Should().Throw<InvalidOperationException>();
+        recording.Commands(mark).Select(c => c.Command).Should().Equal("true");
+        FluentActions.Invoking(() => server.Commands()).Should().Throw<InvalidOperationException>();
     }
 
     private async Task<CapturedProcessResult> SshAsync(SshAgentServer target, string command, string? hostKeyLine = null)

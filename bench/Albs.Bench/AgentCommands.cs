@@ -18,10 +18,20 @@ internal static partial class AgentCommands
     /// The commands, and every rpmbuild run as a command of kind "rpmbuild started" (an arch task that
     /// goes on in its SRPM task's session has no command of its own; its rebuild's start is its first sign on the agent).
     /// </summary>
-    public static List<AgentCommand> Read(IEnumerable<(string Name, SshAgentServer Server)> agents) =>
-        [.. agents.SelectMany(a => a.Server.Commands().Select(c => Parse(a.Name, c.At, c.Command))
-            .Concat(a.Server.RpmbuildRuns().Select(r => Parse(a.Name, r.At, r.Arguments) with { Kind = "rpmbuild started" })))
+    /// <param name="agents">The agents, by name.</param>
+    /// <param name="after">Per agent name, where to start reading (<see cref="Mark"/>); from the beginning when absent.</param>
+    public static List<AgentCommand> Read(IEnumerable<(string Name, SshAgentServer Server)> agents, IReadOnlyDictionary<string, RecordMark>? after = null) =>
+        [.. agents.SelectMany(a =>
+        {
+            var mark = after?.GetValueOrDefault(a.Name);
+            return a.Server.Commands(mark).Select(c => Parse(a.Name, c.At, c.Command))
+                .Concat(a.Server.RpmbuildRuns(mark).Select(r => Parse(a.Name, r.At, r.Arguments) with { Kind = "rpmbuild started" }));
+        })
             .OrderBy(c => c.At)];
+
+    /// <summary>Where each agent's records end now.</summary>
+    public static Dictionary<string, RecordMark> Mark(IEnumerable<(string Name, SshAgentServer Server)> agents) =>
+        agents.ToDictionary(a => a.Name, a => a.Server.Mark());
 
     /// <summary>The first arrival of any command of each task (any attempt).</summary>
     public static Dictionary<long, DateTimeOffset> FirstByTask(IEnumerable<AgentCommand> commands) =>
