@@ -80,6 +80,80 @@ public sealed class GitMirrorTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_commit_is_archived_once_however_many_tasks_export_it_at_once_or_later()
+    {
+        var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
+        var runner = new ArchiveCounter(new ProcessRunner());
+        var mirror = Mirror(runner);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            mirror.ExportAsync(repo.Url, first, Path.Combine(root, $"t{i}", "source.tar"), CancellationToken.None)));
+        await mirror.ExportAsync(repo.Url, first, Path.Combine(root, "later", "source.tar"), CancellationToken.None);
+
+        runner.Archives.Should().Be(1, "the commit's tar is kept and shared");
+        foreach (var dir in Enumerable.Range(0, 8).Select(i => $"t{i}").Append("later"))
+        {
+            (await EntriesAsync(Path.Combine(root, dir, "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 1\n" });
+        }
+
+        // Each task's tar is another name of the kept one (10 names: the kept file and 9 tasks'), not a copy.
+        var kept = Directory.GetFiles(Path.Combine(root, "data", "git-exports"), "*.tar", SearchOption.AllDirectories).Should().ContainSingle().Subject;
+        Path.GetFileName(kept).Should().Be(first + ".tar");
+        (await LinkCountAsync(kept)).Should().Be(10);
+
+        // A task's clean-up removes its name only; a later commit is archived once more.
+        File.Delete(Path.Combine(root, "t0", "source.tar"));
+        (await LinkCountAsync(kept)).Should().Be(9);
+        var second = await repo.CommitAsync("second", ("pkg.spec", "Version: 2\n"));
+        await mirror.ExportAsync(repo.Url, second, Path.Combine(root, "t0", "source.tar"), CancellationToken.None);
+        runner.Archives.Should().Be(2);
+        (await EntriesAsync(Path.Combine(root, "t0", "source.tar")))["pkg.spec"].Should().Be("Version: 2\n");
+    }
+
+    [Fact]
+    public async Task Exports_older_than_the_retention_are_swept_without_taking_them_from_tasks_and_made_again_when_asked()
+    {
+        var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
+        var runner = new ArchiveCounter(new ProcessRunner());
+        var mirror = Mirror(runner);
+        var task = Path.Combine(root, "a", "source.tar");
+        await mirror.ExportAsync(repo.Url, first, task, CancellationToken.None);
+        var kept = Directory.GetFiles(Path.Combine(root, "data", "git-exports"), "*.tar", SearchOption.AllDirectories).Single();
+        var cutShort = kept + ".partial-0badf00d";
+        await File.WriteAllTextAsync(cutShort, "half a tar");
+
+        mirror.SweepExports(DateTime.UtcNow.AddDays(-1)).Should().Be(0, "both files are new");
+        File.SetLastWriteTimeUtc(kept, DateTime.UtcNow.AddDays(-2));
+        File.SetLastWriteTimeUtc(cutShort, DateTime.UtcNow.AddDays(-2));
+        mirror.SweepExports(DateTime.UtcNow.AddDays(-1)).Should().Be(2);
+
+        File.Exists(kept).Should().BeFalse();
+        File.Exists(cutShort).Should().BeFalse();
+        (await EntriesAsync(task))["pkg.spec"].Should().Be("Version: 1\n", "the task's name of the file outlives the sweep");
+
+        await mirror.ExportAsync(repo.Url, first, Path.Combine(root, "b", "source.tar"), CancellationToken.None);
+        runner.Archives.Should().Be(2);
+        (await EntriesAsync(Path.Combine(root, "b", "source.tar")))["pkg.spec"].Should().Be("Version: 1\n");
+    }
+
+    [Theory]
+    [InlineData("../../../etc/passwd")]
+    [InlineData("0123456")]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF01234567")]
+    public async Task Only_a_full_lower_case_commit_id_names_an_export(string commit)
+    {
+        await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
+        var runner = new ArchiveCounter(new ProcessRunner());
+
+        var export = () => Mirror(runner).ExportAsync(repo.Url, commit, Path.Combine(root, "a", "source.tar"), CancellationToken.None);
+
+        await export.Should().ThrowAsync<ArgumentException>();
+        runner.Archives.Should().Be(0);
+        Directory.Exists(Path.Combine(root, "data", "git")).Should().BeFalse("nothing was cloned");
+        Directory.Exists(Path.Combine(root, "data", "git-exports")).Should().BeFalse("nothing was exported");
+    }
+
     private GitMirror Mirror(IProcessRunner runner, string? data = null) =>
         new(runner, new DataDirectory(data ?? Path.Combine(root, "data")), Options.Create(new BuildSourceOptions { AllowFileUrls = true }));
 
@@ -98,6 +172,32 @@ public sealed class GitMirrorTests : IAsyncLifetime
         }
 
         return entries;
+    }
+
+    private static async Task<int> LinkCountAsync(string path)
+    {
+        var result = await new ProcessRunner().RunCapturedAsync(new ProcessSpec("stat", ["-c", "%h", "--", path]));
+        result.Succeeded.Should().BeTrue(result.StandardError);
+        return int.Parse(result.StandardOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs real processes and counts the <c>git archive</c> runs that made a tar (not those that found no such commit).</summary>
+    private sealed class ArchiveCounter(IProcessRunner inner) : IProcessRunner
+    {
+        private int archives;
+
+        public int Archives => Volatile.Read(ref archives);
+
+        public async Task<ProcessResult> RunAsync(ProcessSpec spec, Func<ProcessOutputLine, ValueTask>? onLine = null, CancellationToken cancellationToken = default)
+        {
+            var result = await inner.RunAsync(spec, onLine, cancellationToken);
+            if (spec.Arguments.Contains("archive") && result.ExitCode == 0)
+            {
+                Interlocked.Increment(ref archives);
+            }
+
+            return result;
+        }
     }
 
     /// <summary>Runs real processes; each <c>git archive</c> first waits until <c>expected</c> of them have started.</summary>

@@ -13,33 +13,166 @@ namespace Albs.Modules.Builds.Sources;
 /// access to the git servers and always build exactly the commit resolved at submission.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Only changing a mirror (clone, fetch) is serialised per repository; exports only read it and run
 /// concurrently, so a hundred builds of one repository do not queue behind each other's archives.
 /// Git's readers are safe against a concurrent fetch: objects are written before the refs that
 /// name them, and an export names its commit by id.
+/// </para>
+/// <para>
+/// An export is made once per commit and kept (<c>git-exports/</c> in the data directory, for
+/// <see cref="BuildSourceOptions.ExportRetention"/>): a commit's tar never changes, and the same
+/// commit is exported for every platform of a build, for each of a burst of builds of one ref and
+/// for every resubmission. A task gets a hard link to it (no copy, no new inode), so removing old
+/// exports never takes a file from a task that is sending it.
+/// </para>
 /// </remarks>
 internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IOptions<BuildSourceOptions> options)
 {
+    private static readonly long SweepIntervalMs = (long)TimeSpan.FromHours(1).TotalMilliseconds;
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> exporting = new(StringComparer.Ordinal);
+    private long lastSweep = long.MinValue / 2;
 
     /// <summary>Writes a tar of <paramref name="commit"/> of <paramref name="url"/> to <paramref name="tarPath"/>.</summary>
     public async Task ExportAsync(string url, string commit, string tarPath, CancellationToken ct)
     {
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..24];
-        var mirror = data.Combine("git", key + ".git");
-        Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
-        string[] archive = ["archive", "--format=tar", "-o", tarPath, commit];
+        if (commit.Length is not (40 or 64) || !commit.All(char.IsAsciiHexDigitLower))
+        {
+            throw new ArgumentException($"not a full commit id: {commit}", nameof(commit));
+        }
 
-        // Usually the mirror has the commit: archiving straight away saves asking first (a process
-        // per task); git archive fails on a commit it does not have, and then the mirror is updated.
-        if (Directory.Exists(mirror) && (await processes.RunCapturedAsync(Spec(mirror, archive), ct)).Succeeded)
+        Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
+        File.Delete(tarPath);
+        for (var attempt = 1; ; attempt++)
+        {
+            var export = await ExportOnceAsync(url, commit, ct);
+            try
+            {
+                switch (HardLink.TryCreate(export, tarPath))
+                {
+                    case HardLink.Result.Linked:
+                        return;
+                    case HardLink.Result.Unsupported:
+                        File.Copy(export, tarPath, overwrite: true);
+                        return;
+                }
+            }
+            catch (FileNotFoundException) when (attempt == 1)
+            {
+            }
+
+            // Removed as old between being found and being linked (a sweep): exported again.
+            if (attempt > 1)
+            {
+                throw new IOException($"the export of {commit} vanished twice while being linked");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes exports (and exports cut short by a crash) last written before <paramref name="olderThanUtc"/>;
+    /// returns how many. Runs by itself at most once an hour, from an export.
+    /// </summary>
+    internal int SweepExports(DateTime olderThanUtc)
+    {
+        var root = data.Combine("git-exports");
+        if (!Directory.Exists(root))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            try
+            {
+                if (File.GetLastWriteTimeUtc(file) < olderThanUtc)
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+            catch (IOException)
+            {
+                // Another host sharing the data directory removed or replaced it: nothing to do.
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>The kept export of the commit, made now if there is none (once, however many tasks ask at the same time).</summary>
+    private async Task<string> ExportOnceAsync(string url, string commit, CancellationToken ct)
+    {
+        var key = Key(url);
+        var path = data.Combine("git-exports", key, commit + ".tar");
+        SweepWhenDue();
+        if (File.Exists(path))
+        {
+            return path;
+        }
+
+        // Not the caller's token: the export is shared by every task waiting for it, and is bounded
+        // by git's own time limit; a cancelled task stops waiting.
+        var export = exporting.GetOrAdd(path, _ => Task.Run(() => MakeExportAsync(key, url, commit, path), CancellationToken.None));
+        try
+        {
+            await export.WaitAsync(ct);
+        }
+        finally
+        {
+            if (export.IsCompleted)
+            {
+                exporting.TryRemove(KeyValuePair.Create(path, export));
+            }
+        }
+
+        return path;
+    }
+
+    private async Task MakeExportAsync(string key, string url, string commit, string path)
+    {
+        var mirror = data.Combine("git", key + ".git");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        // Written aside and moved in whole: a reader never links a half-written tar, and hosts
+        // sharing the data directory may both export (the later move wins, with the same bytes).
+        var partial = $"{path}.partial-{Guid.NewGuid().ToString("N")[..8]}";
+        string[] archive = ["archive", "--format=tar", "-o", partial, commit];
+        try
+        {
+            // Usually the mirror has the commit: archiving straight away saves asking first; git
+            // archive fails on a commit it does not have, and then the mirror is updated.
+            if (!Directory.Exists(mirror) || !(await processes.RunCapturedAsync(Spec(mirror, archive), CancellationToken.None)).Succeeded)
+            {
+                await UpdateAsync(key, mirror, url, commit, CancellationToken.None);
+                await GitAsync(mirror, archive, CancellationToken.None);
+            }
+
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
+    }
+
+    private void SweepWhenDue()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastSweep);
+        if (now - last < SweepIntervalMs || Interlocked.CompareExchange(ref lastSweep, now, last) != last)
         {
             return;
         }
 
-        await UpdateAsync(key, mirror, url, commit, ct);
-        await GitAsync(mirror, archive, ct);
+        var olderThan = DateTime.UtcNow - options.Value.ExportRetention;
+        _ = Task.Run(() => SweepExports(olderThan));
     }
+
+    private static string Key(string url) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..24];
 
     /// <summary>
     /// Clones or fetches until the mirror holds the commit: one writer per repository in this process;

@@ -31,6 +31,12 @@ internal sealed class BuildSourceOptions
     public TimeSpan GitTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How long an exported commit (the tar sent to SRPM tasks) is kept after it was made: builds of
+    /// the same commit within it send the kept tar instead of running <c>git archive</c> again.
+    /// </summary>
+    public TimeSpan ExportRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
     /// Where SRPM tasks download dist-git lookaside files this server does not hold: a URL template
     /// with <c>{name}</c>, <c>{filename}</c>, <c>{hashtype}</c>, <c>{hash}</c>. Unset: only this server's lookaside.
     /// </summary>
