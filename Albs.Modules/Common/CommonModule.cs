@@ -55,7 +55,9 @@ public static class CommonModule
         services.AddSingleton(sp => new SqliteWriteGate(
             sp.GetRequiredService<DatabaseConnection>().BusyTimeout,
             sp.GetRequiredService<ILogger<SqliteWriteGate>>()));
-        services.AddDbContextFactory<AlbsDbContext>((sp, options) =>
+        // Pooled: a context is reset and reused instead of built with its internal services each
+        // time (every task start and every dispatch round creates several).
+        services.AddPooledDbContextFactory<AlbsDbContext>((sp, options) =>
         {
             var connection = sp.GetRequiredService<DatabaseConnection>();
             connection.Configure(options);
@@ -63,7 +65,7 @@ public static class CommonModule
             if (connection.Provider == DatabaseProvider.Sqlite)
             {
                 // This process's writers queue on an async lock, not in SQLite's busy handler (docs/adr/0015).
-                options.AddInterceptors(sp.GetRequiredService<SqliteWriteGate>());
+                options.AddInterceptors(sp.GetRequiredService<SqliteWriteGate>(), new SqliteConnectionSetup());
             }
 
             // Migrations are written by hand and have no model snapshot; the schema tests compare

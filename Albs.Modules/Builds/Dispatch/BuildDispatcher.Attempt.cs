@@ -88,7 +88,8 @@ internal sealed partial class BuildDispatcher
         var platform = await platforms.FindAsync(task.Platform, ct) ?? throw new InvalidOperationException($"platform {task.Platform} no longer exists");
         var mock = JsonSerializer.Deserialize<MockOptionsRequest>(build.MockOptions, JsonSerializerOptions.Web) ?? new MockOptionsRequest();
         var options = new RpmBuildOptions(mock.With ?? [], mock.Without ?? [], mock.Defines ?? new Dictionary<string, string>());
-        var work = new TaskWork(build.Id, task.Id, task.Attempt, agent.Name, agent.WorkDirectory, platform, task.Arch, source.Kind, source.Url, source.CommitId, options);
+        var linked = JsonSerializer.Deserialize<long[]>(build.LinkedBuilds) ?? [];
+        var work = new TaskWork(build.Id, task.Id, task.Attempt, agent.Name, agent.WorkDirectory, platform, task.Arch, source.Kind, source.Url, source.CommitId, options, linked);
         var recorded = false;
         ArchStep? arch = null;
         var archRecorded = false;
@@ -285,7 +286,7 @@ internal sealed partial class BuildDispatcher
     /// </summary>
     private async Task<string> ConfigTextAsync(TaskWork work, TaskLog log, CancellationToken ct)
     {
-        var linked = await repositories.LinkedRepositoriesAsync(work.BuildId, work.Platform.Name, work.Arch, ct);
+        var linked = await repositories.LinkedRepositoriesAsync(work.LinkedBuilds, work.Platform.Name, work.Arch, ct);
         if (linked.Count > 0)
         {
             await log.InfoAsync($"linked build repositories: {string.Join(", ", linked.Select(r => $"{r.Name} {r.Url}"))}");

@@ -38,7 +38,7 @@ internal sealed partial class TaskExecutor
         /// <summary>The SRPM's outcome, when it was collected during the session.</summary>
         public TaskOutcome? SrpmOutcome { get; private set; }
 
-        public async Task<ProcessResult> RunAsync(string remote, Task<List<(string Name, string Path)>> inputs, IReadOnlyList<string> defines, CancellationToken ct)
+        public async Task<ProcessResult> RunAsync(string remote, Task<List<TaskInput>> inputs, IReadOnlyList<string> defines, CancellationToken ct)
         {
             // The platform's timeout applies to each step: it starts again when the session goes on.
             using var step = new CancellationTokenSource(work.Platform.Timeout);
@@ -97,7 +97,7 @@ internal sealed partial class TaskExecutor
                 : new TaskOutcome(true, null, [.. artifacts.Select(a => a.Artifact)]);
         }
 
-        private async Task WriteAsync(Stream stdin, Task<List<(string Name, string Path)>> inputs, CancellationToken ct)
+        private async Task WriteAsync(Stream stdin, Task<List<TaskInput>> inputs, CancellationToken ct)
         {
             var written = await WriteInputsAsync(stdin, await inputs.WaitAsync(ct), ct);
             if (handOver is null)

@@ -23,7 +23,11 @@ internal sealed record TaskWork(
     string SourceKind,
     string Url,
     string? Commit,
-    RpmBuildOptions Options);
+    RpmBuildOptions Options,
+    IReadOnlyList<long> LinkedBuilds);
+
+/// <summary>One file of a task's inputs tar: a file on the server, or (small) content held in memory.</summary>
+internal sealed record TaskInput(string Name, string? Path, string? Text = null);
 
 /// <summary>A file a task produced, verified and stored content-addressed.</summary>
 internal sealed record StoredArtifact(string Name, string Type, long Size, string Sha256, string? Nevra, string? SourceRpm);
@@ -185,7 +189,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         var remote = RemoteWork(work);
         var kill = false;
         ChainedSession? session = null;
-        Task<List<(string Name, string Path)>>? inputs = null;
+        Task<List<TaskInput>>? inputs = null;
         try
         {
             if (work.SourceKind == "srpm")
@@ -244,19 +248,17 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
     }
 
     /// <summary>The SRPM task's inputs: the exported commit, its lookaside files, and the token when the session may go on.</summary>
-    private async Task<List<(string Name, string Path)>> SrpmInputsAsync(TaskWork work, string local, string? token, TaskLog log, CancellationToken ct)
+    private async Task<List<TaskInput>> SrpmInputsAsync(TaskWork work, string local, string? token, TaskLog log, CancellationToken ct)
     {
         await log.InfoAsync($"exporting {work.Url} at {work.Commit}");
         var tar = Path.Combine(local, "source.tar");
         await git.ExportAsync(work.Url, work.Commit!, tar, ct);
         var lookasideTar = Path.Combine(local, "lookaside.tar");
         var lookasideFiles = await lookaside.PackAsync(tar, SourceNames.FromGitUrl(work.Url), lookasideTar, log, ct);
-        List<(string Name, string Path)> inputs = lookasideFiles > 0 ? [("source.tar", tar), ("lookaside.tar", lookasideTar)] : [("source.tar", tar)];
+        List<TaskInput> inputs = lookasideFiles > 0 ? [new("source.tar", tar), new("lookaside.tar", lookasideTar)] : [new("source.tar", tar)];
         if (token is not null)
         {
-            var file = Path.Combine(local, "continue");
-            await File.WriteAllTextAsync(file, token, ct);
-            inputs.Add(("continue", file));
+            inputs.Add(new("continue", null, token));
         }
 
         return inputs;
@@ -272,7 +274,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
             await log.InfoAsync($"rebuilding {srpm.Name} for {work.Arch}");
             var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
             var results = Path.Combine(local, "results.tar");
-            var result = await RunAsync(work, RebuildScript, [remote, work.Arch, .. defines], [("package.src.rpm", store.PathOf(srpm.Sha256))], results, log, ct);
+            var result = await RunAsync(work, RebuildScript, [remote, work.Arch, .. defines], [new("package.src.rpm", store.PathOf(srpm.Sha256))], results, log, ct);
             kill = result.TimedOut;
             if (!result.Succeeded)
             {
@@ -322,7 +324,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
     /// results, written only when the build succeeded) goes to <paramref name="results"/>.
     /// </summary>
     private Task<ProcessResult> RunAsync(
-        TaskWork work, string script, IReadOnlyList<string> arguments, IReadOnlyList<(string Name, string Path)> inputs, string results, TaskLog log, CancellationToken ct) =>
+        TaskWork work, string script, IReadOnlyList<string> arguments, IReadOnlyList<TaskInput> inputs, string results, TaskLog log, CancellationToken ct) =>
         shell.RunScriptWithStreamsAsync(
             work.Agent,
             script,
@@ -338,14 +340,28 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
             ct);
 
     /// <summary>The inputs as one tar on the session's stdin (the script unpacks it into the work directory); returns the bytes written.</summary>
-    private static async Task<long> WriteInputsAsync(Stream stdin, IReadOnlyList<(string Name, string Path)> inputs, CancellationToken ct)
+    private static async Task<long> WriteInputsAsync(Stream stdin, IReadOnlyList<TaskInput> inputs, CancellationToken ct)
     {
         var counted = new CountingStream(stdin);
         await using (var writer = new TarWriter(counted, TarEntryFormat.Ustar, leaveOpen: true))
         {
-            foreach (var (name, path) in inputs)
+            foreach (var input in inputs)
             {
-                await writer.WriteEntryAsync(path, name, ct);
+                if (input.Path is { } path)
+                {
+                    await writer.WriteEntryAsync(path, input.Name, ct);
+                    continue;
+                }
+
+                using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(input.Text ?? ""));
+                await writer.WriteEntryAsync(
+                    new UstarTarEntry(TarEntryType.RegularFile, input.Name)
+                    {
+                        DataStream = content,
+                        Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                        ModificationTime = DateTimeOffset.UtcNow,
+                    },
+                    ct);
             }
         }
 

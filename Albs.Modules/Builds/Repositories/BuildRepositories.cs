@@ -125,8 +125,16 @@ internal sealed class BuildRepositories(
             linkedJson = await db.Set<Build>().Where(b => b.Id == buildId).Select(b => b.LinkedBuilds).SingleOrDefaultAsync(ct);
         }
 
-        var linked = linkedJson is null ? [] : JsonSerializer.Deserialize<long[]>(linkedJson) ?? [];
-        if (linked.Length == 0)
+        return await LinkedRepositoriesAsync(linkedJson is null ? [] : JsonSerializer.Deserialize<long[]>(linkedJson) ?? [], platform, arch, ct);
+    }
+
+    /// <summary>
+    /// As <see cref="LinkedRepositoriesAsync(long, string, string, CancellationToken)"/>, for a build whose
+    /// linked builds the caller has read already (a task starting: no query when there are none).
+    /// </summary>
+    public async Task<IReadOnlyList<LinkedRepository>> LinkedRepositoriesAsync(IReadOnlyList<long> linked, string platform, string arch, CancellationToken ct)
+    {
+        if (linked.Count == 0)
         {
             return [];
         }

@@ -38,6 +38,24 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime, IDisposable
         database.Dispose();
     }
 
+    [Fact]
+    public async Task The_hosts_contexts_keep_sqlites_temporary_files_in_memory_on_every_connection_they_open()
+    {
+        await using var host = await ModuleHost.StartAsync(database);
+        var contexts = host.Services.GetRequiredService<IDbContextFactory<AlbsDbContext>>();
+
+        // Several contexts, so pooled contexts and pooled connections are reused: each says 2 (memory);
+        // a plain connection of the same database keeps SQLite's default, 0.
+        for (var i = 0; i < 3; i++)
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            (await db.Database.SqlQueryRaw<long>("PRAGMA temp_store").ToListAsync()).Should().Equal(2);
+        }
+
+        await using var plain = Context();
+        (await plain.Database.SqlQueryRaw<long>("PRAGMA temp_store").ToListAsync()).Should().Equal(0);
+    }
+
     /// <summary>A context like the host's, with the test's gate and a busy timeout of 1 s.</summary>
     private AlbsDbContext Context()
     {
