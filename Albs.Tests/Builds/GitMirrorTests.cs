@@ -137,6 +137,25 @@ public sealed class GitMirrorTests : IAsyncLifetime
         (await EntriesAsync(Path.Combine(root, "b", "source.tar")))["pkg.spec"].Should().Be("Version: 1\n");
     }
 
+    [Fact]
+    public async Task An_export_that_failed_is_tried_afresh_by_the_next_task_that_needs_it()
+    {
+        var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
+        var second = await repo.CommitAsync("second", ("pkg.spec", "Version: 2\n"));
+        await repo.GitAsync("update-ref", "refs/heads/main", first);
+        var mirror = Mirror(new ProcessRunner());
+
+        // The second commit is in no ref of the repository: the mirror cannot get it.
+        var missing = () => mirror.ExportAsync(repo.Url, second, Path.Combine(root, "a", "source.tar"), CancellationToken.None);
+        (await missing.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain(second);
+
+        await repo.GitAsync("update-ref", "refs/heads/main", second);
+        await mirror.ExportAsync(repo.Url, second, Path.Combine(root, "b", "source.tar"), CancellationToken.None);
+        (await EntriesAsync(Path.Combine(root, "b", "source.tar")))["pkg.spec"].Should().Be("Version: 2\n");
+        Directory.GetFiles(Path.Combine(root, "data", "git-exports"), "*", SearchOption.AllDirectories)
+            .Should().ContainSingle().Which.Should().EndWith(second + ".tar", "the failed attempt left no partial file");
+    }
+
     [Theory]
     [InlineData("../../../etc/passwd")]
     [InlineData("0123456")]

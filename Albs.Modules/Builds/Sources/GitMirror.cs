@@ -32,7 +32,7 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
     private static readonly long SweepIntervalMs = (long)TimeSpan.FromHours(1).TotalMilliseconds;
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Task> exporting = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> exporting = new(StringComparer.Ordinal);
     private long lastSweep = long.MinValue / 2;
 
     /// <summary>Writes a tar of <paramref name="commit"/> of <paramref name="url"/> to <paramref name="tarPath"/>.</summary>
@@ -116,20 +116,31 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
 
         // Not the caller's token: the export is shared by every task waiting for it, and is bounded
         // by git's own time limit; a cancelled task stops waiting.
-        var export = exporting.GetOrAdd(path, _ => Task.Run(() => MakeExportAsync(key, url, commit, path), CancellationToken.None));
-        try
+        await SharedAsync(path, () => MakeExportAsync(key, url, commit, path)).WaitAsync(ct);
+        return path;
+    }
+
+    /// <summary>
+    /// The run of <paramref name="make"/> for <paramref name="path"/> under way, or a new one: it leaves
+    /// the table when it ends, however it ends, so a failed export is tried afresh by the next task.
+    /// </summary>
+    private Task SharedAsync(string path, Func<Task> make)
+    {
+        Lazy<Task>? mine = null;
+        mine = new Lazy<Task>(RunThenLeaveAsync);
+        return exporting.GetOrAdd(path, mine).Value;
+
+        async Task RunThenLeaveAsync()
         {
-            await export.WaitAsync(ct);
-        }
-        finally
-        {
-            if (export.IsCompleted)
+            try
             {
-                exporting.TryRemove(KeyValuePair.Create(path, export));
+                await make();
+            }
+            finally
+            {
+                exporting.TryRemove(KeyValuePair.Create(path, mine!));
             }
         }
-
-        return path;
     }
 
     private async Task MakeExportAsync(string key, string url, string commit, string path)
