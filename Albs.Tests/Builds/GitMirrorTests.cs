@@ -34,12 +34,12 @@ public sealed class GitMirrorTests : IAsyncLifetime
         // Each archive waits until the other one has started too: if exports held the
         // repository's lock, the second would never start and the first would give up.
         await Task.WhenAll(
-            mirror.ExportAsync(repo.Url, first, Path.Combine(root, "a", "source.tar"), CancellationToken.None),
-            mirror.ExportAsync(repo.Url, second, Path.Combine(root, "b", "source.tar"), CancellationToken.None));
+            mirror.ExportAsync(repo.Url, first, SourceTar("a"), CancellationToken.None),
+            mirror.ExportAsync(repo.Url, second, SourceTar("b"), CancellationToken.None));
 
         runner.MostAtOnce.Should().Be(2);
-        (await EntriesAsync(Path.Combine(root, "a", "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 1\n" });
-        (await EntriesAsync(Path.Combine(root, "b", "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 2\n", ["notes.txt"] = "new\n" });
+        (await EntriesAsync(SourceTar("a"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 1\n" });
+        (await EntriesAsync(SourceTar("b"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 2\n", ["notes.txt"] = "new\n" });
     }
 
     [Fact]
@@ -47,12 +47,12 @@ public sealed class GitMirrorTests : IAsyncLifetime
     {
         var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
         var mirror = Mirror(new ProcessRunner());
-        await mirror.ExportAsync(repo.Url, first, Path.Combine(root, "a", "source.tar"), CancellationToken.None);
+        await mirror.ExportAsync(repo.Url, first, SourceTar("a"), CancellationToken.None);
 
         var later = await repo.CommitAsync("later", ("pkg.spec", "Version: 3\n"));
-        await mirror.ExportAsync(repo.Url, later, Path.Combine(root, "b", "source.tar"), CancellationToken.None);
+        await mirror.ExportAsync(repo.Url, later, SourceTar("b"), CancellationToken.None);
 
-        (await EntriesAsync(Path.Combine(root, "b", "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 3\n" });
+        (await EntriesAsync(SourceTar("b"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 3\n" });
         Directory.EnumerateDirectories(Path.Combine(root, "data", "git")).Should().ContainSingle("the clone was moved into place whole");
     }
 
@@ -65,15 +65,15 @@ public sealed class GitMirrorTests : IAsyncLifetime
             var data = Path.Combine(root, $"shared-{round}");
             var hosts = new[] { Mirror(new ProcessRunner(), data), Mirror(new ProcessRunner(), data) };
             await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
-                hosts[i % 2].ExportAsync(repo.Url, first, Path.Combine(root, $"r{round}-{i}", "source.tar"), CancellationToken.None)));
+                hosts[i % 2].ExportAsync(repo.Url, first, SourceTar($"r{round}-{i}"), CancellationToken.None)));
 
             // A commit neither mirror has: both fetch into the shared mirror at once.
             var later = await repo.CommitAsync($"later {round}", ("pkg.spec", $"Version: {round + 2}\n"));
             await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
-                hosts[i % 2].ExportAsync(repo.Url, later, Path.Combine(root, $"l{round}-{i}", "source.tar"), CancellationToken.None)));
+                hosts[i % 2].ExportAsync(repo.Url, later, SourceTar($"l{round}-{i}"), CancellationToken.None)));
             foreach (var i in Enumerable.Range(0, 4))
             {
-                (await EntriesAsync(Path.Combine(root, $"l{round}-{i}", "source.tar")))["pkg.spec"].Should().Be($"Version: {round + 2}\n");
+                (await EntriesAsync(SourceTar($"l{round}-{i}")))["pkg.spec"].Should().Be($"Version: {round + 2}\n");
             }
 
             Directory.EnumerateDirectories(Path.Combine(data, "git")).Should().ContainSingle("the losing clone was discarded");
@@ -88,27 +88,27 @@ public sealed class GitMirrorTests : IAsyncLifetime
         var mirror = Mirror(runner);
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            mirror.ExportAsync(repo.Url, first, Path.Combine(root, $"t{i}", "source.tar"), CancellationToken.None)));
-        await mirror.ExportAsync(repo.Url, first, Path.Combine(root, "later", "source.tar"), CancellationToken.None);
+            mirror.ExportAsync(repo.Url, first, SourceTar($"t{i}"), CancellationToken.None)));
+        await mirror.ExportAsync(repo.Url, first, SourceTar("later"), CancellationToken.None);
 
         runner.Archives.Should().Be(1, "the commit's tar is kept and shared");
         foreach (var dir in Enumerable.Range(0, 8).Select(i => $"t{i}").Append("later"))
         {
-            (await EntriesAsync(Path.Combine(root, dir, "source.tar"))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 1\n" });
+            (await EntriesAsync(SourceTar(dir))).Should().Equal(new Dictionary<string, string> { ["pkg.spec"] = "Version: 1\n" });
         }
 
         // Each task's tar is another name of the kept one (10 names: the kept file and 9 tasks'), not a copy.
-        var kept = Directory.GetFiles(Path.Combine(root, "data", "git-exports"), "*.tar", SearchOption.AllDirectories).Should().ContainSingle().Subject;
+        var kept = KeptFiles("*.tar").Should().ContainSingle().Subject;
         Path.GetFileName(kept).Should().Be(first + ".tar");
         (await LinkCountAsync(kept)).Should().Be(10);
 
         // A task's clean-up removes its name only; a later commit is archived once more.
-        File.Delete(Path.Combine(root, "t0", "source.tar"));
+        File.Delete(SourceTar("t0"));
         (await LinkCountAsync(kept)).Should().Be(9);
         var second = await repo.CommitAsync("second", ("pkg.spec", "Version: 2\n"));
-        await mirror.ExportAsync(repo.Url, second, Path.Combine(root, "t0", "source.tar"), CancellationToken.None);
+        await mirror.ExportAsync(repo.Url, second, SourceTar("t0"), CancellationToken.None);
         runner.Archives.Should().Be(2);
-        (await EntriesAsync(Path.Combine(root, "t0", "source.tar")))["pkg.spec"].Should().Be("Version: 2\n");
+        (await EntriesAsync(SourceTar("t0")))["pkg.spec"].Should().Be("Version: 2\n");
     }
 
     [Fact]
@@ -117,9 +117,9 @@ public sealed class GitMirrorTests : IAsyncLifetime
         var first = await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
         var runner = new ArchiveCounter(new ProcessRunner());
         var mirror = Mirror(runner);
-        var task = Path.Combine(root, "a", "source.tar");
+        var task = SourceTar("a");
         await mirror.ExportAsync(repo.Url, first, task, CancellationToken.None);
-        var kept = Directory.GetFiles(Path.Combine(root, "data", "git-exports"), "*.tar", SearchOption.AllDirectories).Single();
+        var kept = KeptFiles("*.tar").Single();
         var cutShort = kept + ".partial-0badf00d";
         await File.WriteAllTextAsync(cutShort, "half a tar");
 
@@ -132,9 +132,9 @@ public sealed class GitMirrorTests : IAsyncLifetime
         File.Exists(cutShort).Should().BeFalse();
         (await EntriesAsync(task))["pkg.spec"].Should().Be("Version: 1\n", "the task's name of the file outlives the sweep");
 
-        await mirror.ExportAsync(repo.Url, first, Path.Combine(root, "b", "source.tar"), CancellationToken.None);
+        await mirror.ExportAsync(repo.Url, first, SourceTar("b"), CancellationToken.None);
         runner.Archives.Should().Be(2);
-        (await EntriesAsync(Path.Combine(root, "b", "source.tar")))["pkg.spec"].Should().Be("Version: 1\n");
+        (await EntriesAsync(SourceTar("b")))["pkg.spec"].Should().Be("Version: 1\n");
     }
 
     [Fact]
@@ -146,14 +146,13 @@ public sealed class GitMirrorTests : IAsyncLifetime
         var mirror = Mirror(new ProcessRunner());
 
         // The second commit is in no ref of the repository: the mirror cannot get it.
-        var missing = () => mirror.ExportAsync(repo.Url, second, Path.Combine(root, "a", "source.tar"), CancellationToken.None);
+        var missing = () => mirror.ExportAsync(repo.Url, second, SourceTar("a"), CancellationToken.None);
         (await missing.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain(second);
 
         await repo.GitAsync("update-ref", "refs/heads/main", second);
-        await mirror.ExportAsync(repo.Url, second, Path.Combine(root, "b", "source.tar"), CancellationToken.None);
-        (await EntriesAsync(Path.Combine(root, "b", "source.tar")))["pkg.spec"].Should().Be("Version: 2\n");
-        Directory.GetFiles(Path.Combine(root, "data", "git-exports"), "*", SearchOption.AllDirectories)
-            .Should().ContainSingle().Which.Should().EndWith(second + ".tar", "the failed attempt left no partial file");
+        await mirror.ExportAsync(repo.Url, second, SourceTar("b"), CancellationToken.None);
+        (await EntriesAsync(SourceTar("b")))["pkg.spec"].Should().Be("Version: 2\n");
+        KeptFiles("*").Should().ContainSingle().Which.Should().EndWith(second + ".tar", "the failed attempt left no partial file");
     }
 
     [Theory]
@@ -165,13 +164,19 @@ public sealed class GitMirrorTests : IAsyncLifetime
         await repo.CommitAsync("first", ("pkg.spec", "Version: 1\n"));
         var runner = new ArchiveCounter(new ProcessRunner());
 
-        var export = () => Mirror(runner).ExportAsync(repo.Url, commit, Path.Combine(root, "a", "source.tar"), CancellationToken.None);
+        var export = () => Mirror(runner).ExportAsync(repo.Url, commit, SourceTar("a"), CancellationToken.None);
 
         await export.Should().ThrowAsync<ArgumentException>();
         runner.Archives.Should().Be(0);
         Directory.Exists(Path.Combine(root, "data", "git")).Should().BeFalse("nothing was cloned");
         Directory.Exists(Path.Combine(root, "data", "git-exports")).Should().BeFalse("nothing was exported");
     }
+
+    /// <summary>A task's tar in its scratch directory <paramref name="task"/>.</summary>
+    private string SourceTar(string task) => Path.Combine(root, task, "source.tar");
+
+    /// <summary>What the mirror keeps in its exports directory (of the default data directory).</summary>
+    private string[] KeptFiles(string pattern) => Directory.GetFiles(Path.Combine(root, "data", "git-exports"), pattern, SearchOption.AllDirectories);
 
     private GitMirror Mirror(IProcessRunner runner, string? data = null) =>
         new(runner, new DataDirectory(data ?? Path.Combine(root, "data")), Options.Create(new BuildSourceOptions { AllowFileUrls = true }));

@@ -45,29 +45,33 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
 
         Directory.CreateDirectory(Path.GetDirectoryName(tarPath)!);
         File.Delete(tarPath);
-        for (var attempt = 1; ; attempt++)
-        {
-            var export = await ExportOnceAsync(url, commit, ct);
-            try
-            {
-                switch (HardLink.TryCreate(export, tarPath))
-                {
-                    case HardLink.Result.Linked:
-                        return;
-                    case HardLink.Result.Unsupported:
-                        File.Copy(export, tarPath, overwrite: true);
-                        return;
-                }
-            }
-            catch (FileNotFoundException) when (attempt == 1)
-            {
-            }
 
-            // Removed as old between being found and being linked (a sweep): exported again.
-            if (attempt > 1)
+        // A sweep may remove the kept tar between its being found and linked: it is then exported again, once.
+        if (!TryPlace(await ExportOnceAsync(url, commit, ct), tarPath) && !TryPlace(await ExportOnceAsync(url, commit, ct), tarPath))
+        {
+            throw new IOException($"the export of {commit} vanished twice while being linked");
+        }
+    }
+
+    /// <summary>Gives <paramref name="tarPath"/> the kept export (a hard link, else a copy); false when the export is gone.</summary>
+    private static bool TryPlace(string export, string tarPath)
+    {
+        try
+        {
+            switch (HardLink.TryCreate(export, tarPath))
             {
-                throw new IOException($"the export of {commit} vanished twice while being linked");
+                case HardLink.Result.Linked:
+                    return true;
+                case HardLink.Result.SourceMissing:
+                    return false;
+                default:
+                    File.Copy(export, tarPath, overwrite: true);
+                    return true;
             }
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
         }
     }
 
@@ -94,9 +98,10 @@ internal sealed class GitMirror(IProcessRunner processes, DataDirectory data, IO
                     removed++;
                 }
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Another host sharing the data directory removed or replaced it: nothing to do.
+                // Another host sharing the data directory removed or replaced it, or it is not ours
+                // to remove: left alone.
             }
         }
 
