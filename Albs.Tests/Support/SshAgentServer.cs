@@ -39,12 +39,14 @@ public sealed class SshAgentServer : IAsyncDisposable
 
     private readonly bool recordCommands;
     private readonly int niceness;
+    private readonly string? cpuGroup;
 
-    private SshAgentServer(string root, bool recordCommands, int niceness)
+    private SshAgentServer(string root, bool recordCommands, int niceness, string? cpuGroup)
     {
         this.root = root;
         this.recordCommands = recordCommands;
         this.niceness = niceness;
+        this.cpuGroup = cpuGroup;
         User = Environment.UserName;
         WorkDirectory = Path.Combine(root, "work");
         Directory.CreateDirectory(WorkDirectory);
@@ -139,14 +141,20 @@ public sealed class SshAgentServer : IAsyncDisposable
 
     private string ConfigPath => Path.Combine(root, "sshd_config");
 
+    /// <summary>Whether sessions run through the wrapper script (recording, niceness or a CPU group).</summary>
+    private bool Wrapped => recordCommands || niceness > 0 || cpuGroup is not null;
+
     /// <summary>
     /// Starts an agent. With <paramref name="recordCommands"/>, every command a client runs is first
     /// appended to a log with the time it arrived (see <see cref="Commands"/>), then run as usual.
     /// With a <paramref name="niceness"/> above 0, every command runs under <c>nice -n</c> (the arrival is
     /// recorded before, at normal priority): for benchmarks, where agents share the server's CPU although
-    /// in production they are other machines.
+    /// in production they are other machines. With a <paramref name="cpuGroup"/> (a CPU cgroup's
+    /// directory), every session's shell joins that group right after the arrival is recorded, and what
+    /// it runs stays there: the benchmarks' way to put all the agents' work behind the server's (see
+    /// bench/Albs.Bench/AgentCpuGroup.cs). A session that cannot join fails (exit 125).
     /// </summary>
-    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false, int niceness = 0)
+    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false, int niceness = 0, string? cpuGroup = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(niceness);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, 19);
@@ -161,7 +169,7 @@ public sealed class SshAgentServer : IAsyncDisposable
             Directory.CreateDirectory("/run/sshd");
         }
 
-        var server = new SshAgentServer(Directory.CreateTempSubdirectory("albs-sshd-").FullName, recordCommands, niceness);
+        var server = new SshAgentServer(Directory.CreateTempSubdirectory("albs-sshd-").FullName, recordCommands, niceness, cpuGroup);
         try
         {
             await KeygenAsync(server.HostKeyPath);
@@ -289,15 +297,16 @@ public sealed class SshAgentServer : IAsyncDisposable
             // Sessions get the work directory as HOME: the test user's own dotfiles (a ~/.bashrc running
             // pyenv or the like) stay out of the agent, as on a dedicated build user.
             $"SetEnv HOME={WorkDirectory}",
-            .. recordCommands || niceness > 0 ? new[] { $"ForceCommand /bin/sh {Path.Combine(root, "record")}" } : [],
+            .. Wrapped ? new[] { $"ForceCommand /bin/sh {Path.Combine(root, "record")}" } : [],
         ]);
-        if (recordCommands || niceness > 0)
+        if (Wrapped)
         {
             // One line per command: arrival time, the command with newlines as spaces, and a record
             // separator so a line cut short by a concurrent writer is recognised and skipped.
             var record = recordCommands
                 ? $"""printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "commands.log"))}"""
                 : "";
+            var join = cpuGroup is null ? "" : $"echo $$ > {PosixShell.Quote(Path.Combine(cpuGroup, "cgroup.procs"))} || exit 125";
             var nice = niceness > 0 ? $"nice -n {niceness.ToString(CultureInfo.InvariantCulture)} " : "";
             var path = "";
             if (recordCommands)
@@ -320,6 +329,7 @@ public sealed class SshAgentServer : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
                 #!/bin/sh
                 {record}
+                {join}
                 {path}
                 exec {nice}/bin/sh -c "$SSH_ORIGINAL_COMMAND"
 

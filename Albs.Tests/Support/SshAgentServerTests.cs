@@ -69,6 +69,32 @@ public sealed class SshAgentServerTests : IAsyncLifetime
         FluentActions.Invoking(() => server.Commands()).Should().Throw<InvalidOperationException>();
     }
 
+    [Fact]
+    public async Task With_a_cpu_group_every_session_joins_it_before_its_command_runs_and_one_that_cannot_join_runs_nothing()
+    {
+        // A plain directory stands in for the cgroup: joining is writing the shell's pid to its cgroup.procs.
+        var group = Directory.CreateTempSubdirectory("albs-cpu-group-").FullName;
+        try
+        {
+            await using (var grouped = await SshAgentServer.StartAsync(cpuGroup: group))
+            {
+                var result = await SshAsync(grouped, "echo \"$$\"");
+                result.ExitCode.Should().Be(0, result.StandardError + grouped.Log);
+                var joined = await File.ReadAllTextAsync(Path.Combine(group, "cgroup.procs"));
+                joined.Should().MatchRegex(@"^\d+\n$").And.Be(result.StandardOutput, "the wrapper execs the command in the process that joined");
+            }
+
+            await using var broken = await SshAgentServer.StartAsync(cpuGroup: Path.Combine(group, "missing"));
+            var refused = await SshAsync(broken, $"touch {PosixShell.Quote(Path.Combine(group, "ran"))}");
+            refused.ExitCode.Should().Be(125);
+            File.Exists(Path.Combine(group, "ran")).Should().BeFalse();
+        }
+        finally
+        {
+            Directory.Delete(group, recursive: true);
+        }
+    }
+
     private async Task<CapturedProcessResult> SshAsync(SshAgentServer target, string command, string? hostKeyLine = null)
     {
         var knownHosts = Path.GetTempFileName();
