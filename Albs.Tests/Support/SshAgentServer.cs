@@ -297,14 +297,15 @@ public sealed class SshAgentServer : IAsyncDisposable
             // Sessions get the work directory as HOME: the test user's own dotfiles (a ~/.bashrc running
             // pyenv or the like) stay out of the agent, as on a dedicated build user.
             $"SetEnv HOME={WorkDirectory}",
-            .. Wrapped ? new[] { $"ForceCommand /bin/sh {Path.Combine(root, "record")}" } : [],
+            .. Wrapped ? new[] { $"ForceCommand /bin/bash {Path.Combine(root, "record")}" } : [],
         ]);
         if (Wrapped)
         {
             // One line per command: arrival time, the command with newlines as spaces, and a record
-            // separator so a line cut short by a concurrent writer is recognised and skipped.
+            // separator so a line cut short by a concurrent writer is recognised and skipped. bash's
+            // builtins only: the recorder starts no process of its own before the command runs.
             var record = recordCommands
-                ? $"""printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "commands.log"))}"""
+                ? $$"""t=$EPOCHREALTIME; printf '%s %s\036\n' "${t/,/.}" "${SSH_ORIGINAL_COMMAND//$'\n'/ }" >> {{PosixShell.Quote(Path.Combine(root, "commands.log"))}}"""
                 : "";
             var join = cpuGroup is null ? "" : $"echo $$ > {PosixShell.Quote(Path.Combine(cpuGroup, "cgroup.procs"))} || exit 125";
             var nice = niceness > 0 ? $"nice -n {niceness.ToString(CultureInfo.InvariantCulture)} " : "";
@@ -313,9 +314,10 @@ public sealed class SshAgentServer : IAsyncDisposable
             {
                 var bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
                 var shim = Path.Combine(bin, "rpmbuild");
-                await File.WriteAllTextAsync(shim, $"""
-                    #!/bin/sh
-                    printf '%s %s\036\n' "$(date +%s.%N)" "$(printf '%s ' "$@" | tr '\n' ' ')" >> {PosixShell.Quote(Path.Combine(root, "rpmbuild.log"))}
+                await File.WriteAllTextAsync(shim, $$"""
+                    #!/bin/bash
+                    t=$EPOCHREALTIME; printf -v arguments '%s ' "$@"
+                    printf '%s %s\036\n' "${t/,/.}" "${arguments//$'\n'/ }" >> {{PosixShell.Quote(Path.Combine(root, "rpmbuild.log"))}}
                     exec /usr/bin/rpmbuild "$@"
 
                     """.Replace("\r", "", StringComparison.Ordinal));
@@ -327,7 +329,7 @@ public sealed class SshAgentServer : IAsyncDisposable
             }
 
             await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
-                #!/bin/sh
+                #!/bin/bash
                 {record}
                 {join}
                 {path}
