@@ -152,9 +152,11 @@ public sealed class SshAgentServer : IAsyncDisposable
     /// in production they are other machines. With a <paramref name="cpuGroup"/> (a CPU cgroup's
     /// directory), every session's shell joins that group right after the arrival is recorded, and what
     /// it runs stays there: the benchmarks' way to put all the agents' work behind the server's (see
-    /// bench/Albs.Bench/AgentCpuGroup.cs). A session that cannot join fails (exit 125).
+    /// bench/Albs.Bench/AgentCpuGroup.cs). A session that cannot join fails (exit 125). The agent's files
+    /// (keys, configuration, work directory) go in a new directory under <paramref name="parentDirectory"/>,
+    /// by default the system's temporary directory.
     /// </summary>
-    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false, int niceness = 0, string? cpuGroup = null)
+    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false, int niceness = 0, string? cpuGroup = null, string? parentDirectory = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(niceness);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, 19);
@@ -169,7 +171,13 @@ public sealed class SshAgentServer : IAsyncDisposable
             Directory.CreateDirectory("/run/sshd");
         }
 
-        var server = new SshAgentServer(Directory.CreateTempSubdirectory("albs-sshd-").FullName, recordCommands, niceness, cpuGroup);
+        var server = new SshAgentServer(
+            parentDirectory is null
+                ? Directory.CreateTempSubdirectory("albs-sshd-").FullName
+                : Directory.CreateDirectory(Path.Combine(parentDirectory, $"albs-sshd-{Guid.NewGuid():N}")).FullName,
+            recordCommands,
+            niceness,
+            cpuGroup);
         try
         {
             await KeygenAsync(server.HostKeyPath);

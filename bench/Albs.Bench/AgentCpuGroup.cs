@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Albs.Bench;
 
 /// <summary>
-/// One CPU cgroup of the lowest weight for everything the benchmark's agents run (<c>--agents-background</c>):
+/// One CPU cgroup of the lowest weight for everything the benchmark's agents run (<c>--agents-apart</c>):
 /// the server's threads are served first and the agents get what is left, which is as close as one
 /// machine comes to agents on other machines. Without it, on a kernel with autogroup scheduling
 /// (<c>/proc/sys/kernel/sched_autogroup_enabled</c>), every ssh session is a session of its own
@@ -62,10 +62,10 @@ internal sealed class AgentCpuGroup : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidOperationException($"--agents-background: cannot create a CPU cgroup ({ex.Message}); it needs root and the cpu controller", ex);
+            throw new InvalidOperationException($"--agents-apart: cannot create a CPU cgroup ({ex.Message}); it needs root and the cpu controller", ex);
         }
 
-        throw new InvalidOperationException("--agents-background: no cgroup file system with the cpu controller (neither /sys/fs/cgroup/cpu nor cgroup v2 with cpu)");
+        throw new InvalidOperationException("--agents-apart: no cgroup file system with the cpu controller (neither /sys/fs/cgroup/cpu nor cgroup v2 with cpu)");
     }
 
     /// <summary>A process can join the group (what every agent session does first), or the benchmark stops here.</summary>
@@ -76,7 +76,7 @@ internal sealed class AgentCpuGroup : IDisposable
         if (join.ExitCode != 0)
         {
             group.Dispose();
-            throw new InvalidOperationException($"--agents-background: a process cannot join {group.GroupDirectory}");
+            throw new InvalidOperationException($"--agents-apart: a process cannot join {group.GroupDirectory}");
         }
 
         return group;

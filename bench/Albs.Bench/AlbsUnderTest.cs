@@ -78,9 +78,9 @@ internal sealed class AlbsUnderTest : IAsyncDisposable
     }
 
     /// <summary>Starts an sshd agent and registers it (host key pinned); returns once the probe saw it online.</summary>
-    public async Task<SshAgentServer> AddAgentAsync(string name, int slots, bool recordCommands, bool maintenance = false, int niceness = 0, string? cpuGroup = null)
+    public async Task<SshAgentServer> AddAgentAsync(string name, int slots, bool recordCommands, bool maintenance = false, int niceness = 0, string? cpuGroup = null, string? parentDirectory = null)
     {
-        var server = await SshAgentServer.StartAsync(recordCommands, niceness, cpuGroup);
+        var server = await SshAgentServer.StartAsync(recordCommands, niceness, cpuGroup, parentDirectory);
         agents.Add(server);
         var request = new RegisterAgentRequest(
             name, server.Host, server.Port, server.User, server.ClientPrivateKey, null, server.HostKeyLine, [Arch, "noarch"], slots, server.WorkDirectory,

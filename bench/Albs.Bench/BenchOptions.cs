@@ -18,7 +18,7 @@ internal sealed record BenchOptions(
     int AgentNice = 0,
     bool NoIndexes = false,
     int Warmup = 4,
-    bool AgentsBackground = false)
+    bool AgentsApart = false)
 {
     public static readonly string[] Names = ["dispatch", "overhead", "livelog", "web"];
 
@@ -51,10 +51,12 @@ internal sealed record BenchOptions(
           --agent-nice N     dispatch: the agents run what they receive under `nice -n N` (1-19; arrivals are
                              recorded at normal priority), so their builds do not take the CPU from the server
                              as they could not if they were other machines (default 0: no nice)
-          --agents-background  dispatch: everything the agents run after its arrival is recorded runs in one CPU
-                             cgroup of the lowest weight (needs root): the server is served first, as with agents
-                             on other machines. Without it, autogroup scheduling weighs each ssh session like the
-                             whole server process (bench/Albs.Bench/AgentCpuGroup.cs)
+          --agents-apart     dispatch: the agents as if on machines of their own: everything they run after its
+                             arrival is recorded runs in one CPU cgroup of the lowest weight (the server is served
+                             first), and their files (work directories, keys) are on a tmpfs (/dev/shm), so their
+                             builds' file churn does not slow the server's file system (needs root). Without it,
+                             autogroup scheduling weighs each ssh session like the whole server process
+                             (bench/Albs.Bench/AgentCpuGroup.cs)
           --out FILE         JSON results (default bench/results/<time>-<benchmarks>.json)
         """;
 
@@ -63,7 +65,7 @@ internal sealed record BenchOptions(
         var names = new List<string>();
         var quick = args.Contains("--quick");
         var noIndexes = args.Contains("--no-indexes");
-        var agentsBackground = args.Contains("--agents-background");
+        var agentsApart = args.Contains("--agents-apart");
         int? builds = null, agents = null, slots = null, rounds = null, ticks = null;
         double? interval = null;
         string? output = null;
@@ -78,7 +80,7 @@ internal sealed record BenchOptions(
             int Count() => int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{arg} needs a positive whole number");
             switch (arg)
             {
-                case "--quick" or "--no-indexes" or "--agents-background":
+                case "--quick" or "--no-indexes" or "--agents-apart":
                     break;
                 case "--builds":
                     builds = Count();
@@ -135,6 +137,6 @@ internal sealed record BenchOptions(
         var defaultSlots = Math.Min(64, ((2 * b) + a - 1) / a);
         return new BenchOptions(
             selected, quick, b, a, slots ?? defaultSlots, rounds ?? (quick ? 2 : 5), ticks ?? (quick ? 20 : 200), interval ?? (quick ? 0.1 : 0.05),
-            database, minThreads, output, agentNice, noIndexes, warmup ?? (quick ? 4 : 150), agentsBackground);
+            database, minThreads, output, agentNice, noIndexes, warmup ?? (quick ? 4 : 150), agentsApart);
     }
 }

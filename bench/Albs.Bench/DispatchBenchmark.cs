@@ -22,21 +22,26 @@ internal static class DispatchBenchmark
     public static async Task<BenchmarkResult> RunAsync(BenchOptions options, TextWriter log)
     {
         var result = new BenchmarkResult("dispatch");
-        // Made first, so it is removed after the agents are stopped.
-        using var background = options.AgentsBackground ? AgentCpuGroup.Create() : null;
+        // Made first, so they are removed after the agents are stopped.
+        using var background = options.AgentsApart ? AgentCpuGroup.Create() : null;
+        using var agentFiles = options.AgentsApart ? AgentFileSystem.Create() : null;
         await using var albs = await AlbsUnderTest.StartAsync(options);
         using var repo = await BenchPackages.RepositoryAsync("bench-hello", BenchPackages.HelloSpec);
         var agents = new List<(string Name, Albs.Tests.Support.SshAgentServer Server)>();
         for (var i = 1; i <= options.Agents; i++)
         {
             var name = $"agent{i}";
-            agents.Add((name, await albs.AddAgentAsync(name, options.Slots, recordCommands: true, niceness: options.AgentNice, cpuGroup: background?.GroupDirectory)));
+            agents.Add((name, await albs.AddAgentAsync(name, options.Slots, recordCommands: true, niceness: options.AgentNice, cpuGroup: background?.GroupDirectory, parentDirectory: agentFiles?.Root)));
         }
 
         log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} tasks at once)"
             + (options.AgentNice > 0 ? $"; their commands run under nice -n {options.AgentNice}" : "")
-            + (background is null ? $"; agents compete with the server for the CPU ({AgentCpuGroup.Autogroup()})" : $"; agents' work in the background ({background.Description})"));
-        result.Details["agentScheduling"] = background?.Description ?? $"competing ({AgentCpuGroup.Autogroup()})";
+            + (background is null
+                ? $"; agents compete with the server for the CPU ({AgentCpuGroup.Autogroup()}) and share its file system"
+                : $"; agents apart: their work in the background ({background.Description}), their files in {agentFiles!.Root}"));
+        result.Details["agents"] = background is null
+            ? $"competing for the CPU ({AgentCpuGroup.Autogroup()}), on the server's file system"
+            : $"apart: {background.Description}; files on tmpfs {agentFiles!.Root}";
 
         // Warm-up, not measured: the server-side mirror is cloned, the agents' ssh master connections
         // are open and the server's per-build code has run often enough for the JIT's tiered

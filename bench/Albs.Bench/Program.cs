@@ -29,7 +29,7 @@ if (options.MinThreads is { } minThreads)
 var started = DateTimeOffset.UtcNow;
 var loadBefore = MachineInfo.LoadAverage();
 Console.WriteLine($"Albs benchmarks: {string.Join(", ", options.Benchmarks)}{(options.Quick ? " (quick)" : "")}, database {options.Database}"
-    + $"{(options.MinThreads is { } m ? $", thread pool minimum {m}" : "")}{(options.AgentNice > 0 ? $", agents under nice -n {options.AgentNice}" : "")}{(options.AgentsBackground ? ", agents in the background" : "")}, on {Environment.ProcessorCount} cores, load {loadBefore}");
+    + $"{(options.MinThreads is { } m ? $", thread pool minimum {m}" : "")}{(options.AgentNice > 0 ? $", agents under nice -n {options.AgentNice}" : "")}{(options.AgentsApart ? ", agents apart (background CPU group, files on tmpfs)" : "")}, on {Environment.ProcessorCount} cores, load {loadBefore}");
 var results = new List<BenchmarkResult>();
 foreach (var name in options.Benchmarks)
 {
@@ -73,7 +73,7 @@ var run = new BenchRun(
     results);
 var output = options.Out ?? Path.Combine(
     Environment.GetEnvironmentVariable("ALBS_BENCH_RESULTS") ?? "bench/results",
-    $"{started:yyyyMMdd-HHmmss}-{string.Join('-', options.Benchmarks)}{(options.Database == "sqlite" ? "" : "-" + options.Database)}{(options.MinThreads is { } n ? $"-minthreads{n}" : "")}{(options.AgentNice > 0 ? $"-nice{options.AgentNice}" : "")}{(options.AgentsBackground ? "-background" : "")}{(options.NoIndexes ? "-no-indexes" : "")}{(options.Quick ? "-quick" : "")}.json");
+    $"{started:yyyyMMdd-HHmmss}-{string.Join('-', options.Benchmarks)}{(options.Database == "sqlite" ? "" : "-" + options.Database)}{(options.MinThreads is { } n ? $"-minthreads{n}" : "")}{(options.AgentNice > 0 ? $"-nice{options.AgentNice}" : "")}{(options.AgentsApart ? "-apart" : "")}{(options.NoIndexes ? "-no-indexes" : "")}{(options.Quick ? "-quick" : "")}.json");
 await Report.WriteJsonAsync(output, run);
 
 Console.WriteLine();
