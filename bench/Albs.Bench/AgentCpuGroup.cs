@@ -1,4 +1,5 @@
 using System.Globalization;
+using Albs.Modules.Common.Processes;
 
 namespace Albs.Bench;
 
@@ -39,7 +40,7 @@ internal sealed class AgentCpuGroup : IDisposable
             : "no autogroup";
 
     /// <summary>Creates the group, or explains why it cannot.</summary>
-    public static AgentCpuGroup Create()
+    public static async Task<AgentCpuGroup> CreateAsync()
     {
         var name = $"albs-bench-agents-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}";
         try
@@ -48,7 +49,7 @@ internal sealed class AgentCpuGroup : IDisposable
             {
                 var directory = Directory.CreateDirectory(Path.Combine(V1Root, name)).FullName;
                 File.WriteAllText(Path.Combine(directory, "cpu.shares"), "2");
-                return Checked(new AgentCpuGroup(directory, V1Root, "cgroup v1, cpu.shares 2 (the server's: 1024)"));
+                return await CheckedAsync(new AgentCpuGroup(directory, V1Root, "cgroup v1, cpu.shares 2 (the server's: 1024)"));
             }
 
             if (File.Exists(Path.Combine(V2Root, "cgroup.controllers"))
@@ -57,7 +58,7 @@ internal sealed class AgentCpuGroup : IDisposable
                 File.WriteAllText(Path.Combine(V2Root, "cgroup.subtree_control"), "+cpu");
                 var directory = Directory.CreateDirectory(Path.Combine(V2Root, name)).FullName;
                 File.WriteAllText(Path.Combine(directory, "cpu.weight"), "1");
-                return Checked(new AgentCpuGroup(directory, V2Root, "cgroup v2, cpu.weight 1 (the server's: 100)"));
+                return await CheckedAsync(new AgentCpuGroup(directory, V2Root, "cgroup v2, cpu.weight 1 (the server's: 100)"));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -69,14 +70,13 @@ internal sealed class AgentCpuGroup : IDisposable
     }
 
     /// <summary>A process can join the group (what every agent session does first), or the benchmark stops here.</summary>
-    private static AgentCpuGroup Checked(AgentCpuGroup group)
+    private static async Task<AgentCpuGroup> CheckedAsync(AgentCpuGroup group)
     {
-        var join = System.Diagnostics.Process.Start("/bin/sh", ["-c", "echo $$ > \"$1/cgroup.procs\"", "sh", group.GroupDirectory])!;
-        join.WaitForExit();
-        if (join.ExitCode != 0)
+        var join = await new ProcessRunner().RunCapturedAsync(new ProcessSpec("/bin/sh", ["-c", "echo $$ > \"$1/cgroup.procs\"", "sh", group.GroupDirectory]));
+        if (!join.Succeeded)
         {
             group.Dispose();
-            throw new InvalidOperationException($"--agents-apart: a process cannot join {group.GroupDirectory}");
+            throw new InvalidOperationException($"--agents-apart: a process cannot join {group.GroupDirectory}: {join.StandardError.Trim()}");
         }
 
         return group;

@@ -23,7 +23,7 @@ internal static class DispatchBenchmark
     {
         var result = new BenchmarkResult("dispatch");
         // Made first, so they are removed after the agents are stopped.
-        using var background = options.AgentsApart ? AgentCpuGroup.Create() : null;
+        using var background = options.AgentsApart ? await AgentCpuGroup.CreateAsync() : null;
         using var agentFiles = options.AgentsApart ? AgentFileSystem.Create() : null;
         await using var albs = await AlbsUnderTest.StartAsync(options);
         using var repo = await BenchPackages.RepositoryAsync("bench-hello", BenchPackages.HelloSpec);
@@ -34,14 +34,12 @@ internal static class DispatchBenchmark
             agents.Add((name, await albs.AddAgentAsync(name, options.Slots, recordCommands: true, niceness: options.AgentNice, cpuGroup: background?.GroupDirectory, parentDirectory: agentFiles?.Root)));
         }
 
-        log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} tasks at once)"
-            + (options.AgentNice > 0 ? $"; their commands run under nice -n {options.AgentNice}" : "")
-            + (background is null
-                ? $"; agents compete with the server for the CPU ({AgentCpuGroup.Autogroup()}) and share its file system"
-                : $"; agents apart: their work in the background ({background.Description}), their files in {agentFiles!.Root}"));
-        result.Details["agents"] = background is null
+        var placement = background is null || agentFiles is null
             ? $"competing for the CPU ({AgentCpuGroup.Autogroup()}), on the server's file system"
-            : $"apart: {background.Description}; files on tmpfs {agentFiles!.Root}";
+            : $"apart: their work in the background ({background.Description}), their files on tmpfs in {agentFiles.Root}";
+        log.WriteLine($"  {options.Agents} recording agents online, {options.Slots} slots each ({options.Agents * options.Slots} tasks at once)"
+            + (options.AgentNice > 0 ? $"; their commands run under nice -n {options.AgentNice}" : "") + $"; agents {placement}");
+        result.Details["agents"] = placement;
 
         // Warm-up, not measured: the server-side mirror is cloned, the agents' ssh master connections
         // are open and the server's per-build code has run often enough for the JIT's tiered

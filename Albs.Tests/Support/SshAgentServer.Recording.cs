@@ -1,0 +1,117 @@
+using System.Globalization;
+using Albs.Modules.Common.Processes;
+
+namespace Albs.Tests.Support;
+
+/// <summary>
+/// The agent's session wrapper (sshd's <c>ForceCommand</c>): recording each command's arrival, and for
+/// benchmarks running it under <c>nice</c> or in a CPU group; and reading what was recorded.
+/// </summary>
+public sealed partial class SshAgentServer
+{
+    /// <summary>
+    /// The commands clients ran, in arrival order, with the agent's clock at arrival (recording agents
+    /// only; a script's newlines are shown as spaces).
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset At, string Command)> Commands(RecordMark? after = null) => Recorded("commands.log", after?.Commands ?? 0);
+
+    /// <summary>
+    /// Every <c>rpmbuild</c> run on this agent (recording agents only: a wrapper first on the
+    /// sessions' PATH logs its start and arguments, then runs the real one): also the runs that no
+    /// command names, such as an arch task's rebuild in its SRPM task's session.
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset At, string Arguments)> RpmbuildRuns(RecordMark? after = null) => Recorded("rpmbuild.log", after?.RpmbuildRuns ?? 0);
+
+    /// <summary>
+    /// Where the records end now: <see cref="Commands"/> and <see cref="RpmbuildRuns"/> given it read
+    /// only what was recorded after it (a checker polling during a benchmark does not re-read the
+    /// thousands of commands of its warm-up each time).
+    /// </summary>
+    public RecordMark Mark() => new(RecordedLength("commands.log"), RecordedLength("rpmbuild.log"));
+
+    private long RecordedLength(string log)
+    {
+        var file = new FileInfo(Path.Combine(root, log));
+        return file.Exists ? file.Length : 0;
+    }
+
+    private List<(DateTimeOffset At, string Text)> Recorded(string log, long from)
+    {
+        if (!recordCommands)
+        {
+            throw new InvalidOperationException("this agent does not record commands: start it with recordCommands: true");
+        }
+
+        var path = Path.Combine(root, log);
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(from, SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        var commands = new List<(DateTimeOffset, string)>();
+        while (reader.ReadLine() is { } line)
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 && line.EndsWith('\u001e') && decimal.TryParse(line[..space], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+            {
+                commands.Add((DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)), line[(space + 1)..^1]));
+            }
+        }
+
+        return commands;
+    }
+
+    /// <summary>Whether sessions run through the wrapper script (recording, niceness or a CPU group).</summary>
+    private bool Wrapped => recordCommands || niceness > 0 || cpuGroup is not null;
+
+    /// <summary>Writes the wrapper script (and, when recording, the <c>rpmbuild</c> shim), once per server.</summary>
+    private async Task WriteWrapperAsync()
+    {
+        if (!Wrapped)
+        {
+            return;
+        }
+
+        // One line per command: arrival time, the command with newlines as spaces, and a record
+        // separator so a line cut short by a concurrent writer is recognised and skipped. bash's
+        // builtins only: the recorder starts no process of its own before the command runs.
+        var record = recordCommands
+            ? $$"""t=$EPOCHREALTIME; printf '%s %s\036\n' "${t/,/.}" "${SSH_ORIGINAL_COMMAND//$'\n'/ }" >> {{PosixShell.Quote(Path.Combine(root, "commands.log"))}}"""
+            : "";
+        var join = cpuGroup is null ? "" : $"echo $$ > {PosixShell.Quote(Path.Combine(cpuGroup, "cgroup.procs"))} || exit 125";
+        var nice = niceness > 0 ? $"nice -n {niceness.ToString(CultureInfo.InvariantCulture)} " : "";
+        var path = "";
+        if (recordCommands)
+        {
+            var bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
+            var shim = Path.Combine(bin, "rpmbuild");
+            await File.WriteAllTextAsync(shim, $$"""
+                #!/bin/bash
+                t=$EPOCHREALTIME; printf -v arguments '%s ' "$@"
+                printf '%s %s\036\n' "${t/,/.}" "${arguments//$'\n'/ }" >> {{PosixShell.Quote(Path.Combine(root, "rpmbuild.log"))}}
+                exec /usr/bin/rpmbuild "$@"
+
+                """.Replace("\r", "", StringComparison.Ordinal));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
+            path = $"PATH={PosixShell.Quote(bin)}:$PATH; export PATH";
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
+            #!/bin/bash
+            {record}
+            {join}
+            {path}
+            exec {nice}/bin/sh -c "$SSH_ORIGINAL_COMMAND"
+
+            """.Replace("\r", "", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>The end of a recording agent's two records at one moment, as byte offsets (<see cref="SshAgentServer.Mark"/>).</summary>
+public sealed record RecordMark(long Commands, long RpmbuildRuns);
