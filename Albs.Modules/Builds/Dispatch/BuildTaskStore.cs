@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Common.Persistence;
@@ -50,9 +52,13 @@ internal sealed class BuildTaskStore(
 
     /// <summary>
     /// Starts tasks on agents, in one transaction: each only if it is still idle and its agent still
-    /// has a free slot, counting the tasks every host has started there. On PostgreSQL the claims for
+    /// has a free slot, counting the tasks every host has started there; where an agent has fewer free
+    /// slots than tasks, the first in <paramref name="claims"/>' order go. On PostgreSQL the claims for
     /// an agent are serialised by an advisory lock, taken in name order so two hosts never deadlock
-    /// (SQLite serialises all writers anyway); two hosts never fill the same slot.
+    /// (SQLite serialises all writers anyway); two hosts never fill the same slot. A round's claims
+    /// take a few statements whatever their number (one count, one read, one update per agent, one for
+    /// the builds), not two per task: the transaction holds the database's write lock, which on SQLite
+    /// every submission waits for.
     /// </summary>
     /// <returns>The tasks this host now runs.</returns>
     public async Task<List<long>> ClaimAsync(IReadOnlyList<TaskClaim> claims, string owner, CancellationToken ct)
@@ -67,14 +73,37 @@ internal sealed class BuildTaskStore(
         return await strategy.ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            await LockSlotsAsync(db, claims.Select(c => c.Agent), ct);
-            var claimed = new List<long>();
+            var agentNames = claims.Select(c => c.Agent).Distinct(StringComparer.Ordinal).ToList();
+            await LockSlotsAsync(db, agentNames, ct);
+            var tasks = db.Set<BuildTask>();
+            var busy = await tasks.AsNoTracking()
+                .Where(t => t.Status == BuildStatus.Started && t.AgentName != null && agentNames.Contains(t.AgentName))
+                .GroupBy(t => t.AgentName!)
+                .Select(g => new { Agent = g.Key, Count = g.Count() })
+                .ToDictionaryAsync(g => g.Agent, g => g.Count, StringComparer.Ordinal, ct);
+            var ids = claims.Select(c => c.TaskId).ToList();
+            var idle = (await tasks.AsNoTracking().Where(t => ids.Contains(t.Id) && t.Status == BuildStatus.Idle).Select(t => t.Id).ToListAsync(ct)).ToHashSet();
+            var chosen = new List<TaskClaim>();
             foreach (var claim in claims)
             {
-                if (await ClaimOneAsync(db, claim, owner, ct))
+                if (idle.Contains(claim.TaskId) && busy.GetValueOrDefault(claim.Agent) < claim.Slots)
                 {
-                    claimed.Add(claim.TaskId);
+                    chosen.Add(claim);
+                    busy[claim.Agent] = busy.GetValueOrDefault(claim.Agent) + 1;
                 }
+            }
+
+            var claimed = new List<long>();
+            foreach (var group in chosen.GroupBy(c => c.Agent, StringComparer.Ordinal))
+            {
+                claimed.AddRange(await StartAsync(db, group.Key, [.. group.Select(c => c.TaskId)], owner, ct));
+            }
+
+            if (claimed.Count > 0)
+            {
+                await db.Set<Build>()
+                    .Where(b => b.Status == BuildStatus.Idle && tasks.Any(t => t.BuildId == b.Id && claimed.Contains(t.Id)))
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running), ct);
             }
 
             await transaction.CommitAsync(ct);
@@ -85,6 +114,30 @@ internal sealed class BuildTaskStore(
 
             return claimed;
         });
+    }
+
+    /// <summary>
+    /// Starts these tasks on one agent, in one statement, each only if it is still idle; returns
+    /// those it started. On PostgreSQL a task another transaction of this host started meanwhile
+    /// (a finished SRPM task's session going on with it) is not returned, so nothing runs twice.
+    /// </summary>
+    private async Task<List<long>> StartAsync(AlbsDbContext db, string agent, IReadOnlyList<long> taskIds, string owner, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var arguments = new List<object> { BuildStatus.Started, agent, owner, now + Lease, now, BuildStatus.Idle };
+        var ids = string.Join(", ", taskIds.Select(id =>
+        {
+            arguments.Add(id);
+            return "{" + (arguments.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+        }));
+        // Only placeholders go into the text; the ids are parameters like every other value.
+        var sql = $$"""
+            UPDATE builds_tasks SET status = {0}, agent_name = {1}, lease_owner = {2}, lease_expires_at = {3},
+                   attempt = attempt + 1, started_at = {4}, finished_at = NULL, error = NULL
+             WHERE status = {5} AND id IN ({{ids}})
+            RETURNING id AS "Value"
+            """;
+        return await db.Database.SqlQuery<long>(FormattableStringFactory.Create(sql, [.. arguments])).ToListAsync(ct);
     }
 
     /// <summary>On PostgreSQL, serialises the claims for these agents' slots (in name order: no deadlock between hosts).</summary>
