@@ -48,6 +48,8 @@ public static class BuildsModule
         services.AddSingleton<LogSignals>();
         services.AddSingleton<BuildChangeSignals>();
         services.AddSingleton<IBuildLogDirectory, BuildLogDirectory>();
+        services.AddSingleton<BuildWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<BuildWriter>());
         services.AddHostedService<BuildDispatcher>();
         services.AddSingleton(sp =>
         {

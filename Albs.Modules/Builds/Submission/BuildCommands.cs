@@ -18,7 +18,8 @@ namespace Albs.Modules.Builds.Submission;
 /// </summary>
 internal sealed class BuildCommands(
     IAccessControl access, IAuditLog audit, AlbsDbContext db, DataDirectory data, BuildTaskStore store,
-    RunningTasks running, BuildSignal signal, BuildChangeSignals changes, TimeProvider clock, IProductDirectory products, BuildRequestValidator validator) : IBuildCommands
+    RunningTasks running, BuildSignal signal, BuildChangeSignals changes, TimeProvider clock, IProductDirectory products, BuildRequestValidator validator,
+    BuildWriter writer) : IBuildCommands
 {
     public async Task<CommandResult<BuildResponse>> SubmitAsync(ClaimsPrincipal actor, SubmitBuildRequest request, CancellationToken cancellationToken = default)
     {
@@ -45,9 +46,8 @@ internal sealed class BuildCommands(
             return new CommandResult<BuildResponse>(default, StatusCodes.Status400BadRequest, "The build request is not valid.", errors);
         }
 
-        var build = await SubmitBuild.CreateAsync(db, valid, request, actor, clock.GetUtcNow().UtcDateTime, ct, product);
-        signal.Notify();
-        return new CommandResult<BuildResponse>(await BuildQueries.GetAsync(db, data, build.Id, ct), StatusCodes.Status201Created);
+        var id = await writer.WriteAsync(SubmitBuild.Describe(valid, request, actor, clock.GetUtcNow().UtcDateTime, product), ct);
+        return new CommandResult<BuildResponse>(await BuildQueries.GetAsync(db, data, id, ct), StatusCodes.Status201Created);
     }
 
     public async Task<CommandResult<BuildResponse>> CancelAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken = default)

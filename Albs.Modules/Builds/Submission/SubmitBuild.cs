@@ -3,16 +3,14 @@ using System.Text.Json;
 using Albs.Modules.Builds.Contracts;
 using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Planning;
-using Albs.Modules.Common.Persistence;
 using Albs.Modules.Identity.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 
 namespace Albs.Modules.Builds.Submission;
 
-/// <summary><c>POST /api/v1/builds</c>: validate, resolve refs, plan the tasks, store them in one transaction.</summary>
+/// <summary><c>POST /api/v1/builds</c>: validate, resolve refs, plan the tasks, store them in one transaction (<see cref="BuildWriter"/>).</summary>
 internal static class SubmitBuild
 {
     public static void Map(IEndpointRouteBuilder endpoints) =>
@@ -25,24 +23,59 @@ internal static class SubmitBuild
     private static async Task<IResult> HandleAsync(SubmitBuildRequest request, ClaimsPrincipal user, IBuildCommands commands, CancellationToken ct) =>
         (await commands.SubmitAsync(user, request, ct)).ToHttp(b => $"/api/v1/builds/{b.Id}", "The build request is not valid.");
 
-    internal static async Task<Build> CreateAsync(AlbsDbContext db, ValidBuildRequest valid, SubmitBuildRequest request, ClaimsPrincipal user, DateTime now, CancellationToken ct, ProductDto? product = null)
+    /// <summary>What the build will be: its row, its sources and its planned tasks, not yet written (<see cref="BuildWriter"/> writes it).</summary>
+    internal static NewBuild Describe(ValidBuildRequest valid, SubmitBuildRequest request, ClaimsPrincipal user, DateTime now, ProductDto? product = null)
     {
         var userName = user.Identity?.Name ?? "unknown";
+        var plan = BuildPlanner.Plan(valid.Sources.Count, [.. valid.Platforms.Select(p => new PlannedPlatform(p.Platform.Name, p.Arches))], request.IndependentTasks);
+        return new NewBuild(
+            CreatedById: user.FindFirstValue(ClaimTypes.NameIdentifier) ?? userName,
+            CreatedByName: userName,
+            CreatedAt: now,
+            Product: product,
+            IndependentTasks: request.IndependentTasks,
+            Priority: request.Priority,
+            MockOptions: JsonSerializer.Serialize(new MockOptionsRequest(valid.Options.With, valid.Options.Without, valid.Options.Defines), JsonSerializerOptions.Web),
+            LinkedBuilds: JsonSerializer.Serialize(valid.LinkedBuilds),
+            Sources: valid.Sources,
+            Plan: plan);
+    }
+}
+
+/// <summary>
+/// A submitted build as it will be written: every value fixed at submission. Its entities are made
+/// afresh for each attempt to write it (<see cref="Materialize"/>), so a failed attempt leaves nothing
+/// behind in the next.
+/// </summary>
+internal sealed record NewBuild(
+    string CreatedById,
+    string CreatedByName,
+    DateTime CreatedAt,
+    ProductDto? Product,
+    bool IndependentTasks,
+    int Priority,
+    string MockOptions,
+    string LinkedBuilds,
+    IReadOnlyList<ValidSource> Sources,
+    IReadOnlyList<PlannedTask> Plan)
+{
+    public (Build Build, Dictionary<PlannedTask, BuildTask> Tasks) Materialize()
+    {
         var build = new Build
         {
-            CreatedById = user.FindFirstValue(ClaimTypes.NameIdentifier) ?? userName,
-            CreatedByName = userName,
-            CreatedAt = now,
-            ProductId = product?.Id,
-            ProductName = product?.Name,
-            IndependentTasks = request.IndependentTasks,
-            Priority = request.Priority,
-            MockOptions = JsonSerializer.Serialize(new MockOptionsRequest(valid.Options.With, valid.Options.Without, valid.Options.Defines), JsonSerializerOptions.Web),
-            LinkedBuilds = JsonSerializer.Serialize(valid.LinkedBuilds),
+            CreatedById = CreatedById,
+            CreatedByName = CreatedByName,
+            CreatedAt = CreatedAt,
+            ProductId = Product?.Id,
+            ProductName = Product?.Name,
+            IndependentTasks = IndependentTasks,
+            Priority = Priority,
+            MockOptions = MockOptions,
+            LinkedBuilds = LinkedBuilds,
         };
-        for (var i = 0; i < valid.Sources.Count; i++)
+        for (var i = 0; i < Sources.Count; i++)
         {
-            var source = valid.Sources[i];
+            var source = Sources[i];
             build.Sources.Add(new BuildSource
             {
                 Position = i,
@@ -55,41 +88,14 @@ internal static class SubmitBuild
             });
         }
 
-        var plan = BuildPlanner.Plan(valid.Sources.Count, [.. valid.Platforms.Select(p => new PlannedPlatform(p.Platform.Name, p.Arches))], request.IndependentTasks);
-        var tasks = plan.ToDictionary(p => p, p => new BuildTask
+        var tasks = Plan.ToDictionary(p => p, p => new BuildTask
         {
             Platform = p.Platform,
             Arch = p.Arch,
-            Submitter = build.CreatedByName,
-            Priority = request.Priority,
-            CreatedAt = now,
+            Submitter = CreatedByName,
+            Priority = Priority,
+            CreatedAt = CreatedAt,
         });
-
-        // Two saves in one transaction: task ids exist only after the first, and the
-        // dependencies between tasks are ids.
-        var strategy = db.Database.CreateExecutionStrategy();
-        await strategy.ExecuteAsync(async () =>
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            db.Add(build);
-            await db.SaveChangesAsync(ct);
-            foreach (var (planned, task) in tasks)
-            {
-                task.BuildId = build.Id;
-                task.SourceId = build.Sources[planned.SourceIndex].Id;
-                db.Add(task);
-            }
-
-            await db.SaveChangesAsync(ct);
-            foreach (var (planned, task) in tasks)
-            {
-                task.SrpmTaskId = planned.SourceTask is { } srpm ? tasks[srpm].Id : null;
-                task.AfterTaskId = planned.After is { } after ? tasks[after].Id : null;
-            }
-
-            await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
-        });
-        return build;
+        return (build, tasks);
     }
 }
