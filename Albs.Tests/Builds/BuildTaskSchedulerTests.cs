@@ -7,7 +7,7 @@ public sealed class BuildTaskSchedulerTests
     private static readonly DateTime T0 = new(2026, 11, 22, 0, 0, 0, DateTimeKind.Utc);
 
     private static ReadyTask Ready(long id, string submitter, string arch = "x86_64", int priority = 0) =>
-        new(id, arch, submitter, priority, T0.AddSeconds(id));
+        new(id, arch, submitter, priority, T0.AddSeconds(id), "AlmaLinux-9");
 
     private static AgentCapacity Agent(string name, int slots = 1, int running = 0, double load = 0, params string[] arches) =>
         new(name, arches.Length == 0 ? ["x86_64"] : arches, slots, running, load);

@@ -16,7 +16,8 @@ namespace Albs.Modules.Builds.Dispatch;
 /// <summary>One attempt of a started task: run on its agent, its outcome recorded, and what follows (ADR 0016 for the hand-over).</summary>
 internal sealed partial class BuildDispatcher
 {
-    private async Task RunAsync(long taskId, AgentInfo agent, CancellationToken stoppingToken)
+    // platformOfRound: the task's platform as its dispatch round looked it up.
+    private async Task RunAsync(long taskId, AgentInfo agent, Task<PlatformDto?>? platformOfRound, CancellationToken stoppingToken)
     {
         using var work = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var current = new CurrentTask(taskId);
@@ -24,7 +25,7 @@ internal sealed partial class BuildDispatcher
         var renewal = RenewAsync(current, work);
         try
         {
-            await ExecuteTaskAsync(current, agent, work, stoppingToken);
+            await ExecuteTaskAsync(current, agent, work, platformOfRound, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -57,6 +58,30 @@ internal sealed partial class BuildDispatcher
         }
     }
 
+    /// <summary>
+    /// The round's lookup of the platform when there was one; if that failed (the database, a moment
+    /// ago), this task looks it up again itself rather than fail with every task of the round.
+    /// </summary>
+    private async Task<PlatformDto?> PlatformAsync(string name, Task<PlatformDto?>? platformOfRound, CancellationToken ct)
+    {
+        if (platformOfRound is not null)
+        {
+            try
+            {
+                if (await platformOfRound is { } found && string.Equals(found.Name, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return found;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogDebug(ex, "The round's lookup of platform {Platform} failed; looking it up again.", name);
+            }
+        }
+
+        return await platforms.FindAsync(name, ct);
+    }
+
     /// <summary>What follows a recorded outcome: ready tasks and the build's status settle, and the tasks it made ready start from here.</summary>
     private async Task AfterRecordedAsync(CancellationToken stoppingToken)
     {
@@ -72,7 +97,7 @@ internal sealed partial class BuildDispatcher
         }
     }
 
-    private async Task ExecuteTaskAsync(CurrentTask current, AgentInfo agent, CancellationTokenSource cancellation, CancellationToken stoppingToken)
+    private async Task ExecuteTaskAsync(CurrentTask current, AgentInfo agent, CancellationTokenSource cancellation, Task<PlatformDto?>? platformOfRound, CancellationToken stoppingToken)
     {
         var ct = cancellation.Token;
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -85,7 +110,7 @@ internal sealed partial class BuildDispatcher
                 select new { Task = t, Build = b, Source = s })
             .SingleAsync(ct);
         var (task, build, source) = (loaded.Task, loaded.Build, loaded.Source);
-        var platform = await platforms.FindAsync(task.Platform, ct) ?? throw new InvalidOperationException($"platform {task.Platform} no longer exists");
+        var platform = await PlatformAsync(task.Platform, platformOfRound, ct) ?? throw new InvalidOperationException($"platform {task.Platform} no longer exists");
         var mock = JsonSerializer.Deserialize<MockOptionsRequest>(build.MockOptions, JsonSerializerOptions.Web) ?? new MockOptionsRequest();
         var options = new RpmBuildOptions(mock.With ?? [], mock.Without ?? [], mock.Defines ?? new Dictionary<string, string>());
         var linked = JsonSerializer.Deserialize<long[]>(build.LinkedBuilds) ?? [];

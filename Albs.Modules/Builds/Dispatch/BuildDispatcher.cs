@@ -139,11 +139,22 @@ internal sealed partial class BuildDispatcher(
         // All of a round's claims in one transaction, then the tasks start: claiming does not wait
         // behind the work of tasks started a moment before.
         var claimed = (await store.ClaimAsync(assignments, owner, ct)).ToHashSet();
+
+        // Each platform of the round is looked up once for all its tasks (a burst's tasks mostly share
+        // one or two), as it is when the round starts them.
+        var platformOf = ready.ToDictionary(t => t.Id, t => t.Platform);
+        var lookups = new Dictionary<string, Task<PlatformDto?>>(StringComparer.Ordinal);
         foreach (var assignment in assignments.Where(a => claimed.Contains(a.TaskId)))
         {
             var agent = byName[assignment.Agent];
+            var name = platformOf[assignment.TaskId];
+            if (!lookups.TryGetValue(name, out var platform))
+            {
+                lookups[name] = platform = platforms.FindAsync(name, ct);
+            }
+
             logger.LogInformation("Task {Task} started on agent {Agent} by {Owner}.", assignment.TaskId, agent.Name, owner);
-            running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, ct), CancellationToken.None);
+            running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, platform, ct), CancellationToken.None);
         }
     }
 }

@@ -2,8 +2,8 @@ using Albs.Modules.Builds.Planning;
 
 namespace Albs.Modules.Builds.Dispatch;
 
-/// <summary>A task that is ready to run (its dependencies are done), as the scheduler sees it.</summary>
-internal sealed record ReadyTask(long Id, string Arch, string Submitter, int Priority, DateTime CreatedAt);
+/// <summary>A task that is ready to run (its dependencies are done), as the scheduler sees it; the platform is for its start.</summary>
+internal sealed record ReadyTask(long Id, string Arch, string Submitter, int Priority, DateTime CreatedAt, string Platform);
 
 /// <summary>An agent that can take work now.</summary>
 internal sealed record AgentCapacity(string Name, IReadOnlyList<string> Arches, int Slots, int Running, double Load);

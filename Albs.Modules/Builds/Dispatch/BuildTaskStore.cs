@@ -35,7 +35,7 @@ internal sealed class BuildTaskStore(
                 && (t.AfterTaskId == null || tasks.Any(a => a.Id == t.AfterTaskId && Done.Contains(a.Status))))
             .OrderBy(t => t.Id)
             .Take(1000)
-            .Select(t => new ReadyTask(t.Id, t.Arch, t.Submitter, t.Priority, t.CreatedAt))
+            .Select(t => new ReadyTask(t.Id, t.Arch, t.Submitter, t.Priority, t.CreatedAt, t.Platform))
             .ToListAsync(ct);
     }
 
