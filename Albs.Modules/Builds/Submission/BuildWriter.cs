@@ -175,8 +175,8 @@ internal sealed class BuildWriter(IDbContextFactory<AlbsDbContext> contexts, Bui
             }
             catch
             {
-                // Rolled back here, not left to the transaction's disposal: on SQLite this releases the
-                // write gate at once (a pooled context may keep its connection open after a disposal).
+                // Rolled back here rather than left to the transaction's disposal, which releases the
+                // SQLite write gate only when the connection closes.
                 try
                 {
                     await transaction.RollbackAsync(CancellationToken.None);

@@ -20,18 +20,28 @@ internal sealed class DatabaseMigrator(
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (connection.Provider == DatabaseProvider.Sqlite)
+        try
         {
-            // WAL lets readers (pages, log viewers) run while a dispatcher writes; it is persistent.
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        }
+            if (connection.Provider == DatabaseProvider.Sqlite)
+            {
+                // WAL lets readers (pages, log viewers) run while a dispatcher writes; it is persistent.
+                await db.Database.OpenConnectionAsync(cancellationToken);
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            }
 
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-        if (pending.Count > 0)
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0)
+            {
+                logger.LogInformation("Applying {Count} migration(s) on {Provider}: {Migrations}", pending.Count, connection.Provider, string.Join(", ", pending));
+                await db.Database.MigrateAsync(cancellationToken);
+            }
+        }
+        finally
         {
-            logger.LogInformation("Applying {Count} migration(s) on {Provider}: {Migrations}", pending.Count, connection.Provider, string.Join(", ", pending));
-            await db.Database.MigrateAsync(cancellationToken);
+            // The context goes back to the pool: left open, its connection would stay open for its
+            // next user, whose transactions then never close it, and on SQLite the write gate would
+            // be held past such a transaction's end (docs/adr/0015).
+            await db.Database.CloseConnectionAsync();
         }
     }
 

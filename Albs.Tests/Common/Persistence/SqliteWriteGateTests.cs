@@ -217,6 +217,45 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime, IDisposable
         gate.IsHeld.Should().BeFalse();
     }
 
+    [Fact]
+    public async Task The_host_pools_no_context_whose_connection_the_migrator_left_open()
+    {
+        // A pooled context whose connection was opened by hand and never closed goes back to the pool
+        // counting that open: EF then does not close the connection when a later transaction of that
+        // context is disposed without commit (an exception in the middle), and the gate stays held
+        // until the wait limit. Failed before the migrator closed its connection.
+        using var fresh = TestDatabase.Sqlite();
+        await using var host = await ModuleHost.StartAsync(fresh);
+        await host.Host.StopAsync();
+        var factory = host.Services.GetRequiredService<IDbContextFactory<AlbsDbContext>>();
+        var hostGate = host.Services.GetRequiredService<SqliteWriteGate>();
+        var contexts = new List<AlbsDbContext>();
+        try
+        {
+            for (var i = 0; i < 16; i++)
+            {
+                contexts.Add(await factory.CreateDbContextAsync());
+            }
+
+            foreach (var db in contexts)
+            {
+                await using (await db.Database.BeginTransactionAsync())
+                {
+                    await db.Database.ExecuteSqlRawAsync("UPDATE common_jobs SET priority = priority WHERE 0 = 1");
+                }
+
+                hostGate.IsHeld.Should().BeFalse("the disposed transaction's connection was closed");
+            }
+        }
+        finally
+        {
+            foreach (var db in contexts)
+            {
+                await db.DisposeAsync();
+            }
+        }
+    }
+
     [Theory]
     [InlineData("SELECT 1", false)]
     [InlineData("  -- tag\n/* comment */ select * FROM t", false)]
