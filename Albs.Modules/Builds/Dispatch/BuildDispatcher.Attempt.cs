@@ -58,30 +58,6 @@ internal sealed partial class BuildDispatcher
         }
     }
 
-    /// <summary>
-    /// The round's lookup of the platform when there was one; if that failed (the database, a moment
-    /// ago), this task looks it up again itself rather than fail with every task of the round.
-    /// </summary>
-    private async Task<PlatformDto?> PlatformAsync(string name, Task<PlatformDto?>? platformOfRound, CancellationToken ct)
-    {
-        if (platformOfRound is not null)
-        {
-            try
-            {
-                if (await platformOfRound is { } found && string.Equals(found.Name, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return found;
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogDebug(ex, "The round's lookup of platform {Platform} failed; looking it up again.", name);
-            }
-        }
-
-        return await platforms.FindAsync(name, ct);
-    }
-
     /// <summary>What follows a recorded outcome: ready tasks and the build's status settle, and the tasks it made ready start from here.</summary>
     private async Task AfterRecordedAsync(CancellationToken stoppingToken)
     {

@@ -157,4 +157,24 @@ internal sealed partial class BuildDispatcher(
             running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, platform, ct), CancellationToken.None);
         }
     }
+    /// <summary>
+    /// The task's platform: as its round looked it up; if that lookup failed (the database, a moment
+    /// ago), looked up again for this task alone rather than failing every task of the round.
+    /// </summary>
+    private async Task<PlatformDto?> PlatformAsync(string name, Task<PlatformDto?>? platformOfRound, CancellationToken ct)
+    {
+        if (platformOfRound is not null)
+        {
+            try
+            {
+                return await platformOfRound;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogDebug(ex, "The round's lookup of platform {Platform} failed; looking it up again.", name);
+            }
+        }
+
+        return await platforms.FindAsync(name, ct);
+    }
 }

@@ -156,25 +156,23 @@ internal sealed class BuildTaskStore(
     }
 
     /// <summary>
-    /// Starts one task on an agent inside the caller's transaction, if it is still idle and the agent
-    /// has a free slot; with <paramref name="whenReady"/> also only if the task is ready (its SRPM task
-    /// completed, the previous source's task on its arch done).
+    /// Starts one task on an agent inside the caller's transaction (a finished SRPM task's hand-over),
+    /// if it is still idle and ready (its SRPM task completed, the previous source's task on its arch
+    /// done) and the agent has a free slot.
     /// </summary>
-    private async Task<bool> ClaimOneAsync(AlbsDbContext db, TaskClaim claim, string owner, CancellationToken ct, bool whenReady = false)
+    private async Task<bool> ClaimReadyAsync(AlbsDbContext db, TaskClaim claim, string owner, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var expires = now + Lease;
-        var ready = whenReady ? 1 : 0;
         var rows = await db.Database.ExecuteSqlAsync(
             $"""
             UPDATE builds_tasks SET status = {BuildStatus.Started}, agent_name = {claim.Agent}, lease_owner = {owner},
                    lease_expires_at = {expires}, attempt = attempt + 1, started_at = {now}, finished_at = NULL, error = NULL
              WHERE id = {claim.TaskId} AND status = {BuildStatus.Idle}
                AND (SELECT COUNT(*) FROM builds_tasks busy WHERE busy.agent_name = {claim.Agent} AND busy.status = {BuildStatus.Started}) < {claim.Slots}
-               AND ({ready} = 0 OR (
-                    (srpm_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks s WHERE s.id = builds_tasks.srpm_task_id AND s.status = {BuildStatus.Completed}))
-                AND (after_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks a WHERE a.id = builds_tasks.after_task_id
-                                                       AND a.status IN ({BuildStatus.Completed}, {BuildStatus.Excluded})))))
+               AND (srpm_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks s WHERE s.id = builds_tasks.srpm_task_id AND s.status = {BuildStatus.Completed}))
+               AND (after_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks a WHERE a.id = builds_tasks.after_task_id
+                                                      AND a.status IN ({BuildStatus.Completed}, {BuildStatus.Excluded})))
             """,
             ct);
         if (rows != 1)
@@ -263,7 +261,7 @@ internal sealed class BuildTaskStore(
                 }
             }
 
-            var continued = next is not null && status == BuildStatus.Completed && await ClaimOneAsync(db, next, owner, ct, whenReady: true);
+            var continued = next is not null && status == BuildStatus.Completed && await ClaimReadyAsync(db, next, owner, ct);
             await transaction.CommitAsync(ct);
             changes.ChangedAll();
             return (true, continued);

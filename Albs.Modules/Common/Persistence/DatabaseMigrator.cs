@@ -20,28 +20,29 @@ internal sealed class DatabaseMigrator(
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        try
+        if (connection.Provider == DatabaseProvider.Sqlite)
         {
-            if (connection.Provider == DatabaseProvider.Sqlite)
+            // WAL lets readers (pages, log viewers) run while a dispatcher writes; it is persistent.
+            // The connection opened by hand is closed by hand: the pooled context would otherwise go
+            // back counting that open, and EF would not close the connection at the end of a later
+            // transaction of that context disposed without commit, holding the SQLite write gate
+            // until its wait limit (docs/adr/0015).
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            try
             {
-                // WAL lets readers (pages, log viewers) run while a dispatcher writes; it is persistent.
-                await db.Database.OpenConnectionAsync(cancellationToken);
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             }
-
-            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-            if (pending.Count > 0)
+            finally
             {
-                logger.LogInformation("Applying {Count} migration(s) on {Provider}: {Migrations}", pending.Count, connection.Provider, string.Join(", ", pending));
-                await db.Database.MigrateAsync(cancellationToken);
+                await db.Database.CloseConnectionAsync();
             }
         }
-        finally
+
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        if (pending.Count > 0)
         {
-            // The context goes back to the pool: left open, its connection would stay open for its
-            // next user, whose transactions then never close it, and on SQLite the write gate would
-            // be held past such a transaction's end (docs/adr/0015).
-            await db.Database.CloseConnectionAsync();
+            logger.LogInformation("Applying {Count} migration(s) on {Provider}: {Migrations}", pending.Count, connection.Provider, string.Join(", ", pending));
+            await db.Database.MigrateAsync(cancellationToken);
         }
     }
 
