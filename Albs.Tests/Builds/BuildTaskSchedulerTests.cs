@@ -24,6 +24,15 @@ public sealed class BuildTaskSchedulerTests
     }
 
     [Fact]
+    public void The_queue_is_read_for_the_arches_of_agents_with_a_free_slot_and_for_srpms_when_any_has_one()
+    {
+        BuildTaskScheduler.PlaceableArches([Agent("a1", slots: 2, running: 2, arches: ["aarch64"]), Agent("a2", slots: 1, arches: ["x86_64", "noarch"])])
+            .Should().BeEquivalentTo(["x86_64", "noarch", "src"]);
+        BuildTaskScheduler.PlaceableArches([Agent("a1", slots: 2, running: 2, arches: ["aarch64"])]).Should().BeEmpty();
+        BuildTaskScheduler.PlaceableArches([]).Should().BeEmpty();
+    }
+
+    [Fact]
     public void The_submitter_with_fewer_running_tasks_goes_first()
     {
         var ready = new[] { Ready(1, "bob"), Ready(2, "alice") };

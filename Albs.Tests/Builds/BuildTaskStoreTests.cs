@@ -92,6 +92,39 @@ public sealed class BuildTaskStoreTests(PostgresFixture postgres)
         started.Should().OnlyContain(t => t.Attempt == 1);
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task The_queue_read_shows_each_submitters_first_tasks_of_each_placeable_arch_however_long_a_backlog_is_ahead(string provider)
+    {
+        using var database = provider == "postgres" ? await TestDatabase.PostgresAsync(postgres.Server) : TestDatabase.Sqlite();
+        await using var host = await StartAsync(database);
+        var store = host.Services.GetRequiredService<BuildTaskStore>();
+
+        // Ahead of everyone: a mass rebuild of alice's, longer than a round reads, with one urgent task
+        // at its end, and a backlog of aarch64 tasks (no free aarch64 slot). Then bob's one task and
+        // carol's one aarch64 task; and a task that is not ready (its SRPM task is idle).
+        var backlog = BuildTaskStore.ReadyLimit + 100;
+        var (_, alice) = await SeedAsync(host, Enumerable.Range(0, backlog)
+            .Select(i => new TaskShape(BuildStatus.Idle, "alice", "x86_64", i == backlog - 1 ? 5 : 0))
+            .Concat(Enumerable.Repeat(new TaskShape(BuildStatus.Idle, "alice", "aarch64", 0), 10)));
+        var (_, others) = await SeedAsync(host, [new TaskShape(BuildStatus.Idle, "bob", "x86_64", 0), new TaskShape(BuildStatus.Idle, "carol", "aarch64", 0)]);
+        var (_, waiting) = await SeedAsync(host, [new TaskShape(BuildStatus.Idle, "dave", "x86_64", 0)]);
+        await host.WithDbAsync(db => db.Set<BuildTask>().Where(t => t.Id == waiting[0])
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.SrpmTaskId, others[0])));
+
+        var ready = await store.ReadyAsync(new HashSet<string> { "x86_64", "src" }, 3, CancellationToken.None);
+
+        ready.Select(t => t.Id).Should().Equal(
+            new[] { alice[0], alice[1], alice[backlog - 1], others[0] }.Order(),
+            "alice's urgent task and her two oldest, and bob's task, however many of alice's are ahead; no aarch64 task, and no task whose SRPM is not built");
+        ready.Single(t => t.Id == alice[backlog - 1]).Priority.Should().Be(5);
+
+        (await store.ReadyAsync(new HashSet<string> { "aarch64" }, 2, CancellationToken.None)).Select(t => t.Id)
+            .Should().Equal(alice[backlog], alice[backlog + 1], others[1]);
+        (await store.ReadyAsync(new HashSet<string> { "x86_64" }, 0, CancellationToken.None)).Should().BeEmpty("no free slot");
+    }
+
     private static Task<ModuleHost> StartAsync(TestDatabase database) =>
         ModuleHost.StartAsync(database, services =>
         {
@@ -102,6 +135,12 @@ public sealed class BuildTaskStoreTests(PostgresFixture postgres)
 
     /// <summary>A build of one source with one task per status given; returns its id and its tasks' ids in that order.</summary>
     private static Task<(long Build, List<long> Tasks)> SeedAsync(ModuleHost host, string[] statuses) =>
+        SeedAsync(host, statuses.Select(status => new TaskShape(status, "alice", "x86_64", 0)));
+
+    private sealed record TaskShape(string Status, string Submitter, string Arch, int Priority);
+
+    /// <summary>A build of one source with one task per shape given (no dependencies); returns its id and its tasks' ids in that order.</summary>
+    private static Task<(long Build, List<long> Tasks)> SeedAsync(ModuleHost host, IEnumerable<TaskShape> shapes) =>
         host.WithDbAsync(async db =>
         {
             var now = DateTime.UtcNow;
@@ -109,14 +148,15 @@ public sealed class BuildTaskStoreTests(PostgresFixture postgres)
             build.Sources.Add(new BuildSource { Kind = "git", Url = "file:///srv/git/tiny.git", Package = "tiny" });
             db.Add(build);
             await db.SaveChangesAsync();
-            var tasks = statuses.Select(status => new BuildTask
+            var tasks = shapes.Select(shape => new BuildTask
             {
                 BuildId = build.Id,
                 SourceId = build.Sources[0].Id,
                 Platform = "Demo",
-                Arch = "x86_64",
-                Submitter = "alice",
-                Status = status,
+                Arch = shape.Arch,
+                Submitter = shape.Submitter,
+                Priority = shape.Priority,
+                Status = shape.Status,
                 CreatedAt = now,
             }).ToList();
             db.AddRange(tasks);

@@ -122,15 +122,29 @@ internal sealed partial class BuildDispatcher(
 
     private async Task DispatchAsync(CancellationToken ct)
     {
-        var ready = await store.ReadyAsync(ct);
+        // Free slots first: with every agent busy a round reads no queue at all, and the queue is read
+        // for the arches that have a free slot only, so a backlog of one arch whose agents are busy
+        // never hides another arch's tasks behind the read's limit.
+        var usable = await agents.ListUsableAsync(ct);
+        if (usable.Count == 0)
+        {
+            return;
+        }
+
+        var (byAgent, bySubmitter) = await store.RunningAsync(ct);
+        var capacity = usable.Select(a => new AgentCapacity(a.Name, a.Arches, a.Slots, byAgent.GetValueOrDefault(a.Name), a.Load1 ?? 0)).ToList();
+        var placeable = BuildTaskScheduler.PlaceableArches(capacity);
+        if (placeable.Count == 0)
+        {
+            return;
+        }
+
+        var ready = await store.ReadyAsync(placeable, capacity.Sum(a => Math.Max(0, a.Slots - a.Running)), ct);
         if (ready.Count == 0)
         {
             return;
         }
 
-        var usable = await agents.ListUsableAsync(ct);
-        var (byAgent, bySubmitter) = await store.RunningAsync(ct);
-        var capacity = usable.Select(a => new AgentCapacity(a.Name, a.Arches, a.Slots, byAgent.GetValueOrDefault(a.Name), a.Load1 ?? 0)).ToList();
         var byName = usable.ToDictionary(a => a.Name, StringComparer.Ordinal);
         var assignments = BuildTaskScheduler.Assign(ready, capacity, bySubmitter)
             .Select(a => new TaskClaim(a.TaskId, a.Agent, byName[a.Agent].Slots))

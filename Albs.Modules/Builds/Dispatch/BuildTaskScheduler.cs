@@ -69,6 +69,15 @@ internal static class BuildTaskScheduler
         return assignments;
     }
 
+    /// <summary>The arches a task of which could start now: those of the agents with a free slot, and <c>src</c> when any has one.</summary>
+    public static IReadOnlySet<string> PlaceableArches(IReadOnlyList<AgentCapacity> agents)
+    {
+        var free = agents.Where(a => a.Running < a.Slots).ToList();
+        return free.Count == 0
+            ? new HashSet<string>(StringComparer.Ordinal)
+            : free.SelectMany(a => a.Arches).Append(BuildPlanner.SrcArch).ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>SRPMs build on any agent; an arch task needs an agent of that arch.</summary>
     public static bool CanBuild(AgentCapacity agent, string arch) =>
         arch == BuildPlanner.SrcArch || agent.Arches.Contains(arch, StringComparer.Ordinal);

@@ -22,19 +22,49 @@ internal sealed class BuildTaskStore(
 
     public TimeSpan Lease { get; } = options.Value.TaskLease;
 
-    private static readonly string[] Done = [BuildStatus.Completed, BuildStatus.Excluded];
     private static readonly string[] Broken = [BuildStatus.Failed, BuildStatus.Cancelled];
 
-    public async Task<List<ReadyTask>> ReadyAsync(CancellationToken ct)
+    /// <summary>The most ready tasks a round reads (<see cref="ReadyAsync"/>).</summary>
+    public const int ReadyLimit = 2000;
+
+    /// <summary>
+    /// Ready tasks (idle, their SRPM task completed, the previous source's task on their arch done)
+    /// of the arches that could start now, as many of each submitter's tasks of each arch as there
+    /// are free slots (<paramref name="perQueue"/>), first by priority, then oldest: that is all the
+    /// scheduler could start of them this round, and no backlog, however long, hides another
+    /// submitter's or another arch's tasks from it (at most <see cref="ReadyLimit"/>, each
+    /// submitter's and arch's first ones before anyone's later ones).
+    /// </summary>
+    public async Task<List<ReadyTask>> ReadyAsync(IReadOnlySet<string> arches, int perQueue, CancellationToken ct)
     {
+        if (arches.Count == 0 || perQueue < 1)
+        {
+            return [];
+        }
+
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var tasks = db.Set<BuildTask>();
-        return await tasks.AsNoTracking()
-            .Where(t => t.Status == BuildStatus.Idle
-                && (t.SrpmTaskId == null || tasks.Any(s => s.Id == t.SrpmTaskId && s.Status == BuildStatus.Completed))
-                && (t.AfterTaskId == null || tasks.Any(a => a.Id == t.AfterTaskId && Done.Contains(a.Status))))
+        var arguments = new List<object> { BuildStatus.Idle, BuildStatus.Completed, BuildStatus.Excluded, perQueue, ReadyLimit };
+        var archList = string.Join(", ", arches.Order(StringComparer.Ordinal).Select(arch =>
+        {
+            arguments.Add(arch);
+            return "{" + (arguments.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+        }));
+        // Only placeholders go into the text; the arches are parameters like every other value.
+        var sql = $$"""
+            SELECT * FROM builds_tasks WHERE id IN (
+                SELECT q.id FROM (
+                    SELECT c.id, ROW_NUMBER() OVER (PARTITION BY c.submitter, c.arch ORDER BY c.priority DESC, c.created_at, c.id) AS place
+                      FROM builds_tasks c
+                     WHERE c.status = {0} AND c.arch IN ({{archList}})
+                       AND (c.srpm_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks s WHERE s.id = c.srpm_task_id AND s.status = {1}))
+                       AND (c.after_task_id IS NULL OR EXISTS (SELECT 1 FROM builds_tasks a WHERE a.id = c.after_task_id AND a.status IN ({1}, {2})))
+                ) q
+                 WHERE q.place <= {3}
+                 ORDER BY q.place, q.id
+                 LIMIT {4})
+            """;
+        return await db.Set<BuildTask>().FromSql(FormattableStringFactory.Create(sql, [.. arguments])).AsNoTracking()
             .OrderBy(t => t.Id)
-            .Take(1000)
             .Select(t => new ReadyTask(t.Id, t.Arch, t.Submitter, t.Priority, t.CreatedAt, t.Platform))
             .ToListAsync(ct);
     }
