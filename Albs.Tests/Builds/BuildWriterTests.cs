@@ -34,7 +34,7 @@ public sealed class BuildWriterTests(PostgresFixture postgres)
             await Task.Delay(200);
             writes.Should().OnlyContain(w => !w.IsCompleted, "nothing can be written while the writes are held");
             await hold.ReleaseAsync();
-            ids = [.. await Task.WhenAll(writes)];
+            ids = [.. (await Task.WhenAll(writes)).Select(b => b.Id)];
         }
 
         ids.Should().OnlyHaveUniqueItems();
@@ -58,7 +58,7 @@ public sealed class BuildWriterTests(PostgresFixture postgres)
         // The broken build's plan names a third source it does not have: its tasks fail after the
         // builds of the shared transaction were inserted, so that transaction must leave nothing.
         var broken = Build("broken") with { Plan = BuildPlanner.Plan(3, [new PlannedPlatform("Demo", ["x86_64"])], independentTasks: false) };
-        Task<long>[] writes;
+        Task<Build>[] writes;
         await using (var hold = await WriteHold.StartAsync(host, database))
         {
             writes = [.. Enumerable.Range(0, 9).Select(i => writer.WriteAsync(Build($"ok{i}"), CancellationToken.None)).Append(writer.WriteAsync(broken, CancellationToken.None))];
@@ -66,7 +66,7 @@ public sealed class BuildWriterTests(PostgresFixture postgres)
         }
 
         await FluentActions.Awaiting(() => writes[^1]).Should().ThrowAsync<ArgumentOutOfRangeException>();
-        var ids = await Task.WhenAll(writes[..^1]);
+        var ids = (await Task.WhenAll(writes[..^1])).Select(b => b.Id).ToArray();
         await using var db = database.CreateContext();
         (await db.Set<Build>().CountAsync()).Should().Be(9);
         (await db.Set<BuildSource>().CountAsync(s => s.Package == "broken")).Should().Be(0);
@@ -85,7 +85,7 @@ public sealed class BuildWriterTests(PostgresFixture postgres)
 
         // The package column holds 255 characters; PostgreSQL refuses more (SQLite does not check).
         var rejected = Build(new string('x', 300));
-        Task<long>[] writes;
+        Task<Build>[] writes;
         await using (var hold = await WriteHold.StartAsync(host, database))
         {
             writes = [writer.WriteAsync(Build("before"), CancellationToken.None), writer.WriteAsync(rejected, CancellationToken.None), writer.WriteAsync(Build("after"), CancellationToken.None)];
@@ -94,8 +94,8 @@ public sealed class BuildWriterTests(PostgresFixture postgres)
 
         await FluentActions.Awaiting(() => writes[1]).Should().ThrowAsync<DbUpdateException>();
         await using var db = database.CreateContext();
-        await ShouldBeWholeAsync(db, await writes[0], "before");
-        await ShouldBeWholeAsync(db, await writes[2], "after");
+        await ShouldBeWholeAsync(db, (await writes[0]).Id, "before");
+        await ShouldBeWholeAsync(db, (await writes[2]).Id, "after");
         (await db.Set<Build>().CountAsync()).Should().Be(2);
     }
 
@@ -108,8 +108,8 @@ public sealed class BuildWriterTests(PostgresFixture postgres)
         await using var host = await StartAsync(database);
         var writer = host.Services.GetRequiredService<BuildWriter>();
 
-        Task<long> first;
-        Task<long> cancelled;
+        Task<Build> first;
+        Task<Build> cancelled;
         await using (var hold = await WriteHold.StartAsync(host, database))
         {
             first = writer.WriteAsync(Build("first"), CancellationToken.None);
@@ -122,7 +122,7 @@ public sealed class BuildWriterTests(PostgresFixture postgres)
 
         await FluentActions.Awaiting(() => cancelled).Should().ThrowAsync<OperationCanceledException>();
         await using var db = database.CreateContext();
-        await ShouldBeWholeAsync(db, await first, "first");
+        await ShouldBeWholeAsync(db, (await first).Id, "first");
         (await db.Set<BuildSource>().CountAsync(s => s.Package == "cancelled")).Should().Be(0);
     }
 

@@ -183,7 +183,8 @@ internal static class BuildQueries
     };
 
 
-    private static BuildResponse ToResponse(Build build, DataDirectory data)
+    /// <summary>A build as the API shows it, from its entity with sources, tasks and their artifacts.</summary>
+    public static BuildResponse ToResponse(Build build, DataDirectory data)
     {
         var sources = build.Sources.OrderBy(s => s.Position).ToList();
         var byId = sources.ToDictionary(s => s.Id);

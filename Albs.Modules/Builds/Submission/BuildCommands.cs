@@ -46,8 +46,11 @@ internal sealed class BuildCommands(
             return new CommandResult<BuildResponse>(default, StatusCodes.Status400BadRequest, "The build request is not valid.", errors);
         }
 
-        var id = await writer.WriteAsync(SubmitBuild.Describe(valid, request, actor, clock.GetUtcNow().UtcDateTime, product), ct);
-        return new CommandResult<BuildResponse>(await BuildQueries.GetAsync(db, data, id, ct), StatusCodes.Status201Created);
+        // Microseconds, as PostgreSQL keeps them: the answer shows the times a later read shows.
+        var now = clock.GetUtcNow().UtcDateTime;
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
+        var build = await writer.WriteAsync(SubmitBuild.Describe(valid, request, actor, now, product), ct);
+        return new CommandResult<BuildResponse>(BuildQueries.ToResponse(build, data), StatusCodes.Status201Created);
     }
 
     public async Task<CommandResult<BuildResponse>> CancelAsync(ClaimsPrincipal actor, long id, CancellationToken cancellationToken = default)

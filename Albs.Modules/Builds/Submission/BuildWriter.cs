@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Albs.Modules.Builds.Dispatch;
+using Albs.Modules.Builds.Model;
 using Albs.Modules.Common.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -34,8 +35,12 @@ internal sealed class BuildWriter(IDbContextFactory<AlbsDbContext> contexts, Bui
     /// <summary>Submissions waiting for a transaction to take them (for tests and diagnostics).</summary>
     internal int Queued => queue.Reader.Count;
 
-    /// <summary>Writes <paramref name="build"/> and returns its id once it is committed.</summary>
-    public async Task<long> WriteAsync(NewBuild build, CancellationToken ct)
+    /// <summary>
+    /// Writes <paramref name="build"/> and returns it as written (with its sources and tasks, their
+    /// ids and dependencies) once it is committed: the submission is answered from it, without
+    /// reading it back.
+    /// </summary>
+    public async Task<Build> WriteAsync(NewBuild build, CancellationToken ct)
     {
         var pending = new Pending(build, ct);
         if (!queue.Writer.TryWrite(pending))
@@ -122,13 +127,13 @@ internal sealed class BuildWriter(IDbContextFactory<AlbsDbContext> contexts, Bui
         }
     }
 
-    private void Complete(List<Pending> items, List<long> ids)
+    private void Complete(List<Pending> items, List<Build> builds)
     {
         // The dispatcher first: it looks for ready tasks while the submitters are answered.
         signal.Notify();
         for (var i = 0; i < items.Count; i++)
         {
-            items[i].Written.TrySetResult(ids[i]);
+            items[i].Written.TrySetResult(builds[i]);
         }
     }
 
@@ -137,7 +142,7 @@ internal sealed class BuildWriter(IDbContextFactory<AlbsDbContext> contexts, Bui
     /// tasks (which need the builds' and sources' ids), then the tasks' dependencies on each other
     /// (which need the tasks' ids).
     /// </summary>
-    private async Task<List<long>> WriteTogetherAsync(IReadOnlyList<Pending> items)
+    private async Task<List<Build>> WriteTogetherAsync(IReadOnlyList<Pending> items)
     {
         await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
         var strategy = db.Database.CreateExecutionStrategy();
@@ -191,7 +196,7 @@ internal sealed class BuildWriter(IDbContextFactory<AlbsDbContext> contexts, Bui
 
             Interlocked.Increment(ref transactions);
             logger.LogDebug("{Count} submitted builds written in one transaction.", made.Count);
-            return made.Select(m => m.Build.Id).ToList();
+            return made.Select(m => m.Build).ToList();
         });
     }
 
@@ -201,6 +206,6 @@ internal sealed class BuildWriter(IDbContextFactory<AlbsDbContext> contexts, Bui
 
         public CancellationToken Cancellation { get; } = cancellation;
 
-        public TaskCompletionSource<long> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<Build> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
