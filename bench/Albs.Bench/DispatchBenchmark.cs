@@ -62,19 +62,23 @@ internal static class DispatchBenchmark
             // The burst's own client code (submissions through Task.Run, the checker's reading and parsing
             // of the agents' records) runs here too: compiled and promoted by the JIT in the warm-up, not in
             // the measured burst, whose CPU this process shares with the server.
-            var warmups = await Task.WhenAll(Enumerable.Range(0, round).Select(_ => Task.Run(() => albs.TrySubmitAsync(repo.Url))));
-            if (warmups.FirstOrDefault(w => w.Submission is null).Error is { } refusedWarmup)
+            var cpuRound = CpuClock.Now();
+            var (warmups, refusedWarmups) = Answers(await SubmitAtOnceAsync(albs, repo.Url, round));
+            if (refusedWarmups.FirstOrDefault() is { } refusedWarmup)
             {
                 throw new InvalidOperationException($"a warm-up submission was refused: {refusedWarmup}");
             }
 
-            var warmEnd = await albs.WaitForAllAsync([.. warmups.Select(s => s.Submission!.Build.Id)], TimeSpan.FromMinutes(5));
-            var warmSrpms = warmups.Select(w => w.Submission!.SrpmTask.Id).ToHashSet();
-            var warmFirst = AgentCommands.FirstByTask(AgentCommands.Read(agents, roundMark));
-            if (!warmSrpms.All(warmFirst.ContainsKey))
+            var warmSrpms = SrpmTasks(warmups);
+            var (warmFirst, warmArrived) = await FirstCommandsAsync(agents, roundMark, warmSrpms, DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2));
+            _ = LastArrival(warmFirst, warmSrpms, warmups);
+            _ = CpuClock.Now().Since(cpuRound);
+            if (warmArrived != warmSrpms.Count)
             {
                 throw new InvalidOperationException("the checker did not find the first command of every warm-up SRPM task");
             }
+
+            var warmEnd = await albs.WaitForAllAsync([.. warmups.Select(s => s.Build.Id)], TimeSpan.FromMinutes(5));
 
             warmStatuses.AddRange(warmEnd.Values);
             warmed += round;
@@ -106,11 +110,15 @@ internal static class DispatchBenchmark
         var jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
         var jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
         var clock = Stopwatch.StartNew();
-        var answers = await Task.WhenAll(Enumerable.Range(0, options.Builds).Select(_ => Task.Run(() => albs.TrySubmitAsync(repo.Url))));
+        var answers = await SubmitAtOnceAsync(albs, repo.Url, options.Builds);
         var cpuAnswered = CpuClock.Now().Since(cpuAtStart);
-        var submissions = answers.Select(a => a.Submission).OfType<Submission>().ToArray();
-        var refused = answers.Where(a => a.Submission is null).Select(a => a.Error!).ToList();
-        log.WriteLine($"  {answers.Length} submissions answered after {clock.Elapsed.TotalSeconds:0.000} s; {refused.Count} refused");
+        var answeredAfter = clock.Elapsed;
+        var (submissions, refused) = Answers(answers);
+        var srpmIds = SrpmTasks(submissions);
+        var (first, arrived) = await FirstCommandsAsync(agents, mark, srpmIds, DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2));
+        var lastArrival = LastArrival(first, srpmIds, submissions);
+        var cpuArrived = CpuClock.Now().Since(cpuAtStart);
+        log.WriteLine($"  {answers.Length} submissions answered after {answeredAfter.TotalSeconds:0.000} s; {refused.Count} refused");
         foreach (var (error, count) in refused.GroupBy(Shorten).Select(g => (g.Key, g.Count())))
         {
             result.Notes.Add($"REFUSED {count}× (of {answers.Length}): {error}");
@@ -118,29 +126,12 @@ internal static class DispatchBenchmark
 
         result.Details["refusedSubmissions"] = refused;
 
-        var srpmIds = submissions.Select(s => s.SrpmTask.Id).ToHashSet();
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
-        Dictionary<long, DateTimeOffset> first;
-        while (true)
-        {
-            first = AgentCommands.FirstByTask(AgentCommands.Read(agents, mark));
-            if (srpmIds.All(first.ContainsKey) || DateTimeOffset.UtcNow > deadline)
-            {
-                break;
-            }
-
-            await Task.Delay(250);
-        }
-
-        var arrived = srpmIds.Count(first.ContainsKey);
-        var lastArrival = first.Where(f => srpmIds.Contains(f.Key)).Select(f => f.Value).DefaultIfEmpty(DateTimeOffset.UtcNow).Max();
-        var cpuArrived = CpuClock.Now().Since(cpuAtStart);
         var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsAtStart;
         var jitTime = System.Runtime.JitInfo.GetCompilationTime() - jitTimeAtStart;
         log.WriteLine($"  the JIT compiled {jitMethods} methods in {jitTime.TotalSeconds:0.000} s until then");
         result.Figures.Add(new Figure("dispatch", "burst: time the JIT spent compiling, until first commands", jitTime.TotalSeconds, "s",
             Note: $"{jitMethods} methods; 0 on a fully warm server"));
-        Cpu(result, options, cpuAnswered, cpuArrived, (lastArrival - submissions.Select(s => s.SentAt).DefaultIfEmpty(lastArrival).Min()).TotalSeconds, log);
+        Cpu(result, options, cpuAnswered, cpuArrived, lastArrival, log);
         var pool = threads.Stop();
         log.WriteLine($"  thread pool (server and this client share the process) until then: up to {pool.MaxThreads} threads, up to {pool.MaxQueued} queued work items");
         result.Details["threadPool"] = pool;
@@ -288,6 +279,41 @@ internal static class DispatchBenchmark
         result.Details["latencySeconds"] = latency;
         result.Details["archLatencySeconds"] = archLatency;
         result.Details["latency"] = stats;
+    }
+
+    // The burst's client steps, one method each, run by every warm-up round as by the burst: the JIT
+    // compiles them in the warm-up, not in the measured burst, whose CPU this process shares with the server.
+
+    /// <summary>Submits <paramref name="count"/> builds at once, each through the thread pool as a client would.</summary>
+    private static Task<(Submission? Submission, string? Error)[]> SubmitAtOnceAsync(AlbsUnderTest albs, string url, int count) =>
+        Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(() => albs.TrySubmitAsync(url))));
+
+    private static (Submission[] Submissions, List<string> Refused) Answers((Submission? Submission, string? Error)[] answers) =>
+        ([.. answers.Select(a => a.Submission).OfType<Submission>()], [.. answers.Where(a => a.Submission is null).Select(a => a.Error!)]);
+
+    private static HashSet<long> SrpmTasks(IEnumerable<Submission> submissions) => [.. submissions.Select(s => s.SrpmTask.Id)];
+
+    /// <summary>The first arrival of each task's commands, polled until every one of <paramref name="tasks"/> has one or <paramref name="deadline"/> passes; and how many have.</summary>
+    private static async Task<(Dictionary<long, DateTimeOffset> First, int Arrived)> FirstCommandsAsync(
+        IEnumerable<(string Name, Albs.Tests.Support.SshAgentServer Server)> agents, IReadOnlyDictionary<string, Albs.Tests.Support.RecordMark> mark, HashSet<long> tasks, DateTimeOffset deadline)
+    {
+        while (true)
+        {
+            var first = AgentCommands.FirstByTask(AgentCommands.Read(agents, mark));
+            if (tasks.All(first.ContainsKey) || DateTimeOffset.UtcNow > deadline)
+            {
+                return (first, tasks.Count(first.ContainsKey));
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Seconds from the first request to the last of <paramref name="tasks"/>' first arrivals.</summary>
+    private static double LastArrival(Dictionary<long, DateTimeOffset> first, HashSet<long> tasks, Submission[] submissions)
+    {
+        var last = first.Where(f => tasks.Contains(f.Key)).Select(f => f.Value).DefaultIfEmpty(DateTimeOffset.UtcNow).Max();
+        return (last - submissions.Select(s => s.SentAt).DefaultIfEmpty(last).Min()).TotalSeconds;
     }
 
     /// <summary>
