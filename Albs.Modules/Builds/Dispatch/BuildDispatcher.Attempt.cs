@@ -16,8 +16,8 @@ namespace Albs.Modules.Builds.Dispatch;
 /// <summary>One attempt of a started task: run on its agent, its outcome recorded, and what follows (ADR 0016 for the hand-over).</summary>
 internal sealed partial class BuildDispatcher
 {
-    // platformOfRound: the task's platform as its dispatch round looked it up.
-    private async Task RunAsync(long taskId, AgentInfo agent, Task<PlatformDto?>? platformOfRound, CancellationToken stoppingToken)
+    // round: what the dispatch round that started the task read for it.
+    private async Task RunAsync(long taskId, AgentInfo agent, RoundStart round, CancellationToken stoppingToken)
     {
         using var work = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var current = new CurrentTask(taskId);
@@ -25,7 +25,7 @@ internal sealed partial class BuildDispatcher
         var renewal = RenewAsync(current, work);
         try
         {
-            await ExecuteTaskAsync(current, agent, work, platformOfRound, stoppingToken);
+            await ExecuteTaskAsync(current, agent, work, round, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -73,20 +73,13 @@ internal sealed partial class BuildDispatcher
         }
     }
 
-    private async Task ExecuteTaskAsync(CurrentTask current, AgentInfo agent, CancellationTokenSource cancellation, Task<PlatformDto?>? platformOfRound, CancellationToken stoppingToken)
+    private async Task ExecuteTaskAsync(CurrentTask current, AgentInfo agent, CancellationTokenSource cancellation, RoundStart round, CancellationToken stoppingToken)
     {
         var ct = cancellation.Token;
         await using var db = await contexts.CreateDbContextAsync(ct);
-        // The task with its build and source in one query: every round trip here delays the start.
-        var loaded = await (
-                from t in db.Set<BuildTask>().AsNoTracking()
-                join b in db.Set<Build>().AsNoTracking() on t.BuildId equals b.Id
-                join s in db.Set<BuildSource>().AsNoTracking() on t.SourceId equals s.Id
-                where t.Id == current.Id
-                select new { Task = t, Build = b, Source = s })
-            .SingleAsync(ct);
-        var (task, build, source) = (loaded.Task, loaded.Build, loaded.Source);
-        var platform = await PlatformAsync(task.Platform, platformOfRound, ct) ?? throw new InvalidOperationException($"platform {task.Platform} no longer exists");
+        // The task with its build and source as the round read them: every round trip here delays the start.
+        var (task, build, source) = await StartingAsync(db, current.Id, round.Tasks, ct);
+        var platform = await PlatformAsync(task.Platform, round.Platform, ct) ?? throw new InvalidOperationException($"platform {task.Platform} no longer exists");
         var mock = JsonSerializer.Deserialize<MockOptionsRequest>(build.MockOptions, JsonSerializerOptions.Web) ?? new MockOptionsRequest();
         var options = new RpmBuildOptions(mock.With ?? [], mock.Without ?? [], mock.Defines ?? new Dictionary<string, string>());
         var linked = JsonSerializer.Deserialize<long[]>(build.LinkedBuilds) ?? [];

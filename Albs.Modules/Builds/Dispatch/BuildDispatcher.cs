@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Logs;
+using Albs.Modules.Builds.Model;
 using Albs.Modules.Builds.Repositories;
 using Albs.Modules.Common.Persistence;
 using Albs.Modules.Common.Storage;
@@ -155,10 +157,19 @@ internal sealed partial class BuildDispatcher(
         var claimed = (await store.ClaimAsync(assignments, owner, ct)).ToHashSet();
 
         // Each platform of the round is looked up once for all its tasks (a burst's tasks mostly share
-        // one or two), as it is when the round starts them.
+        // one or two), and the started tasks with their builds and sources are read in one query, as
+        // the round starts them.
+        var starting = assignments.Where(a => claimed.Contains(a.TaskId)).ToList();
+        if (starting.Count == 0)
+        {
+            return;
+        }
+
+        var startsOfRound = LoadStartsAsync([.. starting.Select(a => a.TaskId)], ct);
+        _ = startsOfRound.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var platformOf = ready.ToDictionary(t => t.Id, t => t.Platform);
         var lookups = new Dictionary<string, Task<PlatformDto?>>(StringComparer.Ordinal);
-        foreach (var assignment in assignments.Where(a => claimed.Contains(a.TaskId)))
+        foreach (var assignment in starting)
         {
             var agent = byName[assignment.Agent];
             var name = platformOf[assignment.TaskId];
@@ -168,27 +179,63 @@ internal sealed partial class BuildDispatcher(
             }
 
             logger.LogInformation("Task {Task} started on agent {Agent} by {Owner}.", assignment.TaskId, agent.Name, owner);
-            running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, platform, ct), CancellationToken.None);
+            running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, new RoundStart(platform, startsOfRound), ct), CancellationToken.None);
         }
     }
+    /// <summary>The started tasks of a round, each with its build and source, in one query.</summary>
+    private async Task<Dictionary<long, StartingTask>> LoadStartsAsync(List<long> ids, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await Starts(db, t => ids.Contains(t.Id)).ToDictionaryAsync(x => x.Task.Id, ct);
+    }
+
+    private static IQueryable<StartingTask> Starts(AlbsDbContext db, Expression<Func<BuildTask, bool>> which) =>
+        from t in db.Set<BuildTask>().AsNoTracking().Where(which)
+        join b in db.Set<Build>().AsNoTracking() on t.BuildId equals b.Id
+        join s in db.Set<BuildSource>().AsNoTracking() on t.SourceId equals s.Id
+        select new StartingTask(t, b, s);
+
+    /// <summary>
+    /// The task with its build and source: as its round read them; if that read failed (the database,
+    /// a moment ago), read again for this task alone rather than failing every task of the round.
+    /// </summary>
+    private async Task<StartingTask> StartingAsync(AlbsDbContext db, long taskId, Task<Dictionary<long, StartingTask>> startsOfRound, CancellationToken ct)
+    {
+        try
+        {
+            if ((await startsOfRound).TryGetValue(taskId, out var start))
+            {
+                return start;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogDebug(ex, "The round's read of its started tasks failed; task {Task} is read again.", taskId);
+        }
+
+        return await Starts(db, t => t.Id == taskId).SingleAsync(ct);
+    }
+
     /// <summary>
     /// The task's platform: as its round looked it up; if that lookup failed (the database, a moment
     /// ago), looked up again for this task alone rather than failing every task of the round.
     /// </summary>
-    private async Task<PlatformDto?> PlatformAsync(string name, Task<PlatformDto?>? platformOfRound, CancellationToken ct)
+    private async Task<PlatformDto?> PlatformAsync(string name, Task<PlatformDto?> platformOfRound, CancellationToken ct)
     {
-        if (platformOfRound is not null)
+        try
         {
-            try
-            {
-                return await platformOfRound;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogDebug(ex, "The round's lookup of platform {Platform} failed; looking it up again.", name);
-            }
+            return await platformOfRound;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogDebug(ex, "The round's lookup of platform {Platform} failed; looking it up again.", name);
         }
 
         return await platforms.FindAsync(name, ct);
     }
+
+    /// <summary>What a round read for a task it started: its platform, and the task with its build and source.</summary>
+    private sealed record RoundStart(Task<PlatformDto?> Platform, Task<Dictionary<long, StartingTask>> Tasks);
+
+    private sealed record StartingTask(BuildTask Task, Build Build, BuildSource Source);
 }
