@@ -182,6 +182,7 @@ internal sealed partial class BuildDispatcher(
             running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, new RoundStart(platform, startsOfRound), ct), CancellationToken.None);
         }
     }
+
     /// <summary>The started tasks of a round, each with its build and source, in one query.</summary>
     private async Task<Dictionary<long, StartingTask>> LoadStartsAsync(List<long> ids, CancellationToken ct)
     {
