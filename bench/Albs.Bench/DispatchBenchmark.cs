@@ -63,15 +63,15 @@ internal static class DispatchBenchmark
             // of the agents' records) runs here too: compiled and promoted by the JIT in the warm-up, not in
             // the measured burst, whose CPU this process shares with the server.
             var cpuRound = CpuClock.Now();
-            var (warmups, refusedWarmups) = Answers(await SubmitAtOnceAsync(albs, repo.Url, round));
+            var (warmups, refusedWarmups) = BurstClient.Answers(await BurstClient.SubmitAtOnceAsync(albs, repo.Url, round));
             if (refusedWarmups.FirstOrDefault() is { } refusedWarmup)
             {
                 throw new InvalidOperationException($"a warm-up submission was refused: {refusedWarmup}");
             }
 
-            var warmSrpms = SrpmTasks(warmups);
-            var (warmFirst, warmArrived) = await FirstCommandsAsync(agents, roundMark, warmSrpms, DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2));
-            _ = LastArrival(warmFirst, warmSrpms, warmups);
+            var warmSrpms = BurstClient.SrpmTasks(warmups);
+            var (warmFirst, warmArrived) = await BurstClient.FirstCommandsAsync(agents, roundMark, warmSrpms, DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2));
+            _ = BurstClient.LastArrival(warmFirst, warmSrpms, warmups);
             _ = CpuClock.Now().Since(cpuRound);
             if (warmArrived != warmSrpms.Count)
             {
@@ -110,13 +110,13 @@ internal static class DispatchBenchmark
         var jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
         var jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
         var clock = Stopwatch.StartNew();
-        var answers = await SubmitAtOnceAsync(albs, repo.Url, options.Builds);
+        var answers = await BurstClient.SubmitAtOnceAsync(albs, repo.Url, options.Builds);
         var cpuAnswered = CpuClock.Now().Since(cpuAtStart);
         var answeredAfter = clock.Elapsed;
-        var (submissions, refused) = Answers(answers);
-        var srpmIds = SrpmTasks(submissions);
-        var (first, arrived) = await FirstCommandsAsync(agents, mark, srpmIds, DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2));
-        var lastArrival = LastArrival(first, srpmIds, submissions);
+        var (submissions, refused) = BurstClient.Answers(answers);
+        var srpmIds = BurstClient.SrpmTasks(submissions);
+        var (first, arrived) = await BurstClient.FirstCommandsAsync(agents, mark, srpmIds, DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2));
+        var lastArrival = BurstClient.LastArrival(first, srpmIds, submissions);
         var cpuArrived = CpuClock.Now().Since(cpuAtStart);
         log.WriteLine($"  {answers.Length} submissions answered after {answeredAfter.TotalSeconds:0.000} s; {refused.Count} refused");
         foreach (var (error, count) in refused.GroupBy(Shorten).Select(g => (g.Key, g.Count())))
@@ -279,41 +279,6 @@ internal static class DispatchBenchmark
         result.Details["latencySeconds"] = latency;
         result.Details["archLatencySeconds"] = archLatency;
         result.Details["latency"] = stats;
-    }
-
-    // The burst's client steps, one method each, run by every warm-up round as by the burst: the JIT
-    // compiles them in the warm-up, not in the measured burst, whose CPU this process shares with the server.
-
-    /// <summary>Submits <paramref name="count"/> builds at once, each through the thread pool as a client would.</summary>
-    private static Task<(Submission? Submission, string? Error)[]> SubmitAtOnceAsync(AlbsUnderTest albs, string url, int count) =>
-        Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(() => albs.TrySubmitAsync(url))));
-
-    private static (Submission[] Submissions, List<string> Refused) Answers((Submission? Submission, string? Error)[] answers) =>
-        ([.. answers.Select(a => a.Submission).OfType<Submission>()], [.. answers.Where(a => a.Submission is null).Select(a => a.Error!)]);
-
-    private static HashSet<long> SrpmTasks(IEnumerable<Submission> submissions) => [.. submissions.Select(s => s.SrpmTask.Id)];
-
-    /// <summary>The first arrival of each task's commands, polled until every one of <paramref name="tasks"/> has one or <paramref name="deadline"/> passes; and how many have.</summary>
-    private static async Task<(Dictionary<long, DateTimeOffset> First, int Arrived)> FirstCommandsAsync(
-        IEnumerable<(string Name, Albs.Tests.Support.SshAgentServer Server)> agents, IReadOnlyDictionary<string, Albs.Tests.Support.RecordMark> mark, HashSet<long> tasks, DateTimeOffset deadline)
-    {
-        while (true)
-        {
-            var first = AgentCommands.FirstByTask(AgentCommands.Read(agents, mark));
-            if (tasks.All(first.ContainsKey) || DateTimeOffset.UtcNow > deadline)
-            {
-                return (first, tasks.Count(first.ContainsKey));
-            }
-
-            await Task.Delay(250);
-        }
-    }
-
-    /// <summary>Seconds from the first request to the last of <paramref name="tasks"/>' first arrivals.</summary>
-    private static double LastArrival(Dictionary<long, DateTimeOffset> first, HashSet<long> tasks, Submission[] submissions)
-    {
-        var last = first.Where(f => tasks.Contains(f.Key)).Select(f => f.Value).DefaultIfEmpty(DateTimeOffset.UtcNow).Max();
-        return (last - submissions.Select(s => s.SentAt).DefaultIfEmpty(last).Min()).TotalSeconds;
     }
 
     /// <summary>

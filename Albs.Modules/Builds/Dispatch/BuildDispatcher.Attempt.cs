@@ -291,12 +291,7 @@ internal sealed partial class BuildDispatcher
     }
 
     /// <summary>Prepares the configuration's text beside the build (an exception surfaces when it is stored).</summary>
-    private Task<string> StartConfigText(TaskWork work, TaskLog log, CancellationToken ct)
-    {
-        var text = ConfigTextAsync(work, log, ct);
-        _ = text.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return text;
-    }
+    private Task<string> StartConfigText(TaskWork work, TaskLog log, CancellationToken ct) => Observed(ConfigTextAsync(work, log, ct));
 
     private async Task<StoredArtifact> StoreConfigAsync(TaskWork work, Task<string> config, CancellationToken ct)
     {

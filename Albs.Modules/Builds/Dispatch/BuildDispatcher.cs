@@ -135,13 +135,7 @@ internal sealed partial class BuildDispatcher(
 
         var (byAgent, bySubmitter) = await store.RunningAsync(ct);
         var capacity = usable.Select(a => new AgentCapacity(a.Name, a.Arches, a.Slots, byAgent.GetValueOrDefault(a.Name), a.Load1 ?? 0)).ToList();
-        var placeable = BuildTaskScheduler.PlaceableArches(capacity);
-        if (placeable.Count == 0)
-        {
-            return;
-        }
-
-        var ready = await store.ReadyAsync(placeable, capacity.Sum(a => Math.Max(0, a.Slots - a.Running)), ct);
+        var ready = await store.ReadyAsync(BuildTaskScheduler.PlaceableArches(capacity), capacity.Sum(a => Math.Max(0, a.Slots - a.Running)), ct);
         if (ready.Count == 0)
         {
             return;
@@ -165,8 +159,7 @@ internal sealed partial class BuildDispatcher(
             return;
         }
 
-        var startsOfRound = LoadStartsAsync([.. starting.Select(a => a.TaskId)], ct);
-        _ = startsOfRound.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var startsOfRound = Observed(LoadStartsAsync([.. starting.Select(a => a.TaskId)], ct));
         var platformOf = ready.ToDictionary(t => t.Id, t => t.Platform);
         var lookups = new Dictionary<string, Task<PlatformDto?>>(StringComparer.Ordinal);
         foreach (var assignment in starting)
@@ -181,6 +174,16 @@ internal sealed partial class BuildDispatcher(
             logger.LogInformation("Task {Task} started on agent {Agent} by {Owner}.", assignment.TaskId, agent.Name, owner);
             running[assignment.TaskId] = Task.Run(() => RunAsync(assignment.TaskId, agent, new RoundStart(platform, startsOfRound), ct), CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="task"/>, its failure observed (it surfaces where the task is awaited, or not at
+    /// all when nothing awaits it, never as an unobserved exception).
+    /// </summary>
+    private static Task<T> Observed<T>(Task<T> task)
+    {
+        _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return task;
     }
 
     /// <summary>The started tasks of a round, each with its build and source, in one query.</summary>

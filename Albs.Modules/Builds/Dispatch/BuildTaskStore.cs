@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using Albs.Modules.Builds.Execution;
 using Albs.Modules.Builds.Model;
@@ -44,12 +43,7 @@ internal sealed class BuildTaskStore(
 
         await using var db = await contexts.CreateDbContextAsync(ct);
         var arguments = new List<object> { BuildStatus.Idle, BuildStatus.Completed, BuildStatus.Excluded, perQueue, ReadyLimit };
-        var archList = string.Join(", ", arches.Order(StringComparer.Ordinal).Select(arch =>
-        {
-            arguments.Add(arch);
-            return "{" + (arguments.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
-        }));
-        // Only placeholders go into the text; the arches are parameters like every other value.
+        var archList = SqlParameters.Add(arguments, arches.Order(StringComparer.Ordinal));
         var sql = $$"""
             SELECT * FROM builds_tasks WHERE id IN (
                 SELECT q.id FROM (
@@ -155,12 +149,7 @@ internal sealed class BuildTaskStore(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var arguments = new List<object> { BuildStatus.Started, agent, owner, now + Lease, now, BuildStatus.Idle };
-        var ids = string.Join(", ", taskIds.Select(id =>
-        {
-            arguments.Add(id);
-            return "{" + (arguments.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
-        }));
-        // Only placeholders go into the text; the ids are parameters like every other value.
+        var ids = SqlParameters.Add(arguments, taskIds);
         var sql = $$"""
             UPDATE builds_tasks SET status = {0}, agent_name = {1}, lease_owner = {2}, lease_expires_at = {3},
                    attempt = attempt + 1, started_at = {4}, finished_at = NULL, error = NULL
