@@ -25,10 +25,13 @@ public abstract class BuildAgentTest : IAsyncLifetime, IDisposable
 
     internal static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Builds", "Fixtures", name));
 
+    /// <summary>Programs the agent has first on its PATH (name → script text); none by default.</summary>
+    internal virtual IReadOnlyDictionary<string, string>? AgentPrograms => null;
+
     public virtual async Task InitializeAsync()
     {
         App = new AlbsWebApp(database, new Dictionary<string, string?>(AgentTestKit.FastProbe) { ["Builds:AllowFileUrls"] = "true" });
-        Agent = await SshAgentServer.StartAsync();
+        Agent = await SshAgentServer.StartAsync(programs: AgentPrograms);
         Hello = await TestGitRepository.CreateAsync("hello");
         await Hello.CommitAsync("import hello", ("hello.spec", Fixture("hello.spec")), ("hello.c", Fixture("hello.c")));
     }

@@ -64,10 +64,10 @@ public sealed partial class SshAgentServer
         return commands;
     }
 
-    /// <summary>Whether sessions run through the wrapper script (recording, niceness or a CPU group).</summary>
-    private bool Wrapped => recordCommands || niceness > 0 || cpuGroup is not null;
+    /// <summary>Whether sessions run through the wrapper script (recording, niceness, a CPU group or programs on the PATH).</summary>
+    private bool Wrapped => recordCommands || niceness > 0 || cpuGroup is not null || programs.Count > 0;
 
-    /// <summary>Writes the wrapper script (and, when recording, the <c>rpmbuild</c> shim), once per server.</summary>
+    /// <summary>Writes the wrapper script (and, when recording, the <c>rpmbuild</c> shim; and the given programs), once per server.</summary>
     private async Task WriteWrapperAsync()
     {
         if (!Wrapped)
@@ -83,24 +83,30 @@ public sealed partial class SshAgentServer
             : "";
         var join = cpuGroup is null ? "" : $"echo $$ > {PosixShell.Quote(Path.Combine(cpuGroup, "cgroup.procs"))} || exit 125";
         var nice = niceness > 0 ? $"nice -n {niceness.ToString(CultureInfo.InvariantCulture)} " : "";
-        var path = "";
+        var bin = Path.Combine(root, "bin");
+        var shims = new Dictionary<string, string>(programs, StringComparer.Ordinal);
         if (recordCommands)
         {
-            var bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
-            var shim = Path.Combine(bin, "rpmbuild");
-            await File.WriteAllTextAsync(shim, $$"""
+            shims["rpmbuild"] = $$"""
                 #!/bin/bash
                 t=$EPOCHREALTIME; printf -v arguments '%s ' "$@"
                 printf '%s %s\036\n' "${t/,/.}" "${arguments//$'\n'/ }" >> {{PosixShell.Quote(Path.Combine(root, "rpmbuild.log"))}}
                 exec /usr/bin/rpmbuild "$@"
 
-                """.Replace("\r", "", StringComparison.Ordinal));
+                """;
+        }
+
+        foreach (var (name, text) in shims)
+        {
+            var program = Path.Combine(Directory.CreateDirectory(bin).FullName, name);
+            await File.WriteAllTextAsync(program, text.Replace("\r", "", StringComparison.Ordinal));
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+                File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             }
-            path = $"PATH={PosixShell.Quote(bin)}:$PATH; export PATH";
         }
+
+        var path = shims.Count > 0 ? $"PATH={PosixShell.Quote(bin)}:$PATH; export PATH" : "";
 
         await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
             #!/bin/bash

@@ -40,13 +40,15 @@ public sealed partial class SshAgentServer : IAsyncDisposable
     private readonly bool recordCommands;
     private readonly int niceness;
     private readonly string? cpuGroup;
+    private readonly IReadOnlyDictionary<string, string> programs;
 
-    private SshAgentServer(string root, bool recordCommands, int niceness, string? cpuGroup)
+    private SshAgentServer(string root, bool recordCommands, int niceness, string? cpuGroup, IReadOnlyDictionary<string, string>? programs)
     {
         this.root = root;
         this.recordCommands = recordCommands;
         this.niceness = niceness;
         this.cpuGroup = cpuGroup;
+        this.programs = programs ?? new Dictionary<string, string>();
         User = Environment.UserName;
         WorkDirectory = Path.Combine(root, "work");
         Directory.CreateDirectory(WorkDirectory);
@@ -96,9 +98,11 @@ public sealed partial class SshAgentServer : IAsyncDisposable
     /// it runs stays there: the benchmarks' way to put all the agents' work behind the server's (see
     /// bench/Albs.Bench/AgentCpuGroup.cs). A session that cannot join fails (exit 125). The agent's files
     /// (keys, configuration, work directory) go in a new directory under <paramref name="parentDirectory"/>,
-    /// by default the system's temporary directory.
+    /// by default the system's temporary directory. <paramref name="programs"/> (name → script text) are
+    /// installed first on the sessions' PATH: tools this machine lacks, such as a stand-in for mock.
     /// </summary>
-    public static async Task<SshAgentServer> StartAsync(bool recordCommands = false, int niceness = 0, string? cpuGroup = null, string? parentDirectory = null)
+    public static async Task<SshAgentServer> StartAsync(
+        bool recordCommands = false, int niceness = 0, string? cpuGroup = null, string? parentDirectory = null, IReadOnlyDictionary<string, string>? programs = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(niceness);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, 19);
@@ -119,7 +123,8 @@ public sealed partial class SshAgentServer : IAsyncDisposable
                 : Directory.CreateDirectory(Path.Combine(parentDirectory, $"albs-sshd-{Guid.NewGuid():N}")).FullName,
             recordCommands,
             niceness,
-            cpuGroup);
+            cpuGroup,
+            programs);
         try
         {
             await KeygenAsync(server.HostKeyPath);

@@ -116,7 +116,7 @@ internal sealed partial class BuildDispatcher
                             return handed.Next;
                         }
                     : null;
-                    var session = await executor.BuildSrpmAsync(work, log, handOver, ct);
+                    var session = await executor.BuildSrpmAsync(work, log, config, handOver, ct);
                     if (session.SrpmHandled)
                     {
                         if (session.Arch is { } step)
@@ -136,7 +136,7 @@ internal sealed partial class BuildDispatcher
                 else
                 {
                     var srpm = await db.Set<BuildArtifact>().AsNoTracking().SingleAsync(a => a.TaskId == task.SrpmTaskId && a.Type == "srpm", ct);
-                    outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), log, ct);
+                    outcome = await executor.RebuildAsync(work, new StoredArtifact(srpm.Name, srpm.Type, srpm.Size, srpm.Sha256, srpm.Nevra, null), config, log, ct);
                 }
             }
             catch (AgentUnreachableException ex)

@@ -22,9 +22,13 @@ internal sealed partial class TaskExecutor
         private readonly string srpmResults = Path.Combine(local, "results.tar");
         private string? archLocal;
         private bool framed;
+        private bool usedMock;
 
         /// <summary>Whether the hand-over was called (the SRPM's results and log were complete and good): it dealt with the SRPM's outcome.</summary>
         public bool HandedOver { get; private set; }
+
+        /// <summary>The SRPM step as failures name it: with mock when the agent's script said so (<see cref="SaysMock"/>).</summary>
+        public string SrpmStep => usedMock ? "mock --buildsrpm" : "rpmbuild -bs";
 
         /// <summary>The arch task the session went on with, if any.</summary>
         public ArchStep? Next { get; private set; }
@@ -67,13 +71,13 @@ internal sealed partial class TaskExecutor
         {
             if (!framed)
             {
-                return new TaskOutcome(false, "rpmbuild -bs sent no results", []);
+                return new TaskOutcome(false, $"{SrpmStep} sent no results", []);
             }
 
             var artifacts = await executor.CollectAsync(srpmResults, local, ct);
             var srpm = artifacts.SingleOrDefault(a => a.Artifact.Type == "srpm");
             return srpm.Artifact is null
-                ? new TaskOutcome(false, "rpmbuild -bs produced no SRPM", [])
+                ? new TaskOutcome(false, $"{SrpmStep} produced no SRPM", [])
                 : new TaskOutcome(true, null, [.. artifacts.Select(a => a.Artifact)], srpm.Header);
         }
 
@@ -187,6 +191,8 @@ internal sealed partial class TaskExecutor
                 marker.TrySetResult();
                 return ValueTask.CompletedTask;
             }
+
+            usedMock |= SaysMock(line.Text);
 
             return sink.WriteAsync(line.Text);
         }

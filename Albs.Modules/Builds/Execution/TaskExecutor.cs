@@ -69,7 +69,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
     /// rebuilds the SRPM it already has in the same session: no dispatch hop, no second session, no
     /// upload of the SRPM (ADR 0016).
     /// </summary>
-    public async Task<SrpmSession> BuildSrpmAsync(TaskWork work, TaskLog log, SrpmHandOver? handOver, CancellationToken ct)
+    public async Task<SrpmSession> BuildSrpmAsync(TaskWork work, TaskLog log, Task<string> mockConfigText, SrpmHandOver? handOver, CancellationToken ct)
     {
         var local = LocalWork(work);
         var remote = RemoteWork(work);
@@ -85,7 +85,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
 
             // The session starts while the sources are exported and packed: its stdin waits for them.
             var token = handOver is null ? null : Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-            inputs = SrpmInputsAsync(work, local, token, log, ct);
+            inputs = SrpmInputsAsync(work, local, token, mockConfigText, log, ct);
             session = new ChainedSession(this, work, local, token, handOver, log);
             ProcessResult result;
             try
@@ -107,7 +107,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
 
             if (!result.Succeeded)
             {
-                return new SrpmSession(Failed(result, "rpmbuild -bs"), false);
+                return new SrpmSession(Failed(result, session.SrpmStep), false);
             }
 
             return new SrpmSession(session.SrpmOutcome ?? await session.CollectSrpmAsync(ct), false);
@@ -118,7 +118,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
             // the session ended first, is already told by the session's own).
             if (inputs is not null)
             {
-                await inputs.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await EndedAsync(inputs);
             }
 
             // After the hand-over the session's process group is found in the arch task's directory
@@ -133,8 +133,11 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         }
     }
 
-    /// <summary>The SRPM task's inputs: the exported commit, its lookaside files, and the token when the session may go on.</summary>
-    private async Task<List<TaskInput>> SrpmInputsAsync(TaskWork work, string local, string? token, TaskLog log, CancellationToken ct)
+    /// <summary>
+    /// The SRPM task's inputs: the exported commit, its lookaside files, the task's mock configuration (an
+    /// agent with mock builds with it), and the token when the session may go on.
+    /// </summary>
+    private async Task<List<TaskInput>> SrpmInputsAsync(TaskWork work, string local, string? token, Task<string> mockConfigText, TaskLog log, CancellationToken ct)
     {
         await log.InfoAsync($"exporting {work.Url} at {work.Commit}");
         var tar = Path.Combine(local, "source.tar");
@@ -142,6 +145,7 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         var lookasideTar = Path.Combine(local, "lookaside.tar");
         var lookasideFiles = await lookaside.PackAsync(tar, SourceNames.FromGitUrl(work.Url), lookasideTar, log, ct);
         List<TaskInput> inputs = lookasideFiles > 0 ? [new("source.tar", tar), new("lookaside.tar", lookasideTar)] : [new("source.tar", tar)];
+        inputs.Add(new(MockConfigInput, null, await mockConfigText));
         if (token is not null)
         {
             inputs.Add(new("continue", null, token));
@@ -150,34 +154,58 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         return inputs;
     }
 
-    public async Task<TaskOutcome> RebuildAsync(TaskWork work, StoredArtifact srpm, TaskLog log, CancellationToken ct)
+    public async Task<TaskOutcome> RebuildAsync(TaskWork work, StoredArtifact srpm, Task<string> mockConfigText, TaskLog log, CancellationToken ct)
     {
         var local = LocalWork(work);
         var remote = RemoteWork(work);
         var kill = false;
+        Task<IReadOnlyList<TaskInput>>? inputs = null;
         try
         {
             await log.InfoAsync($"rebuilding {srpm.Name} for {work.Arch}");
             var defines = mockConfig.RpmbuildDefines(work.Platform, work.Options);
             var results = Path.Combine(local, "results.tar");
-            var result = await RunAsync(work, RebuildScript, [remote, work.Arch, .. defines], [new("package.src.rpm", store.PathOf(srpm.Sha256))], results, log, ct);
+            // The session starts while the configuration is generated: its stdin waits for it.
+            inputs = RebuildInputsAsync(store.PathOf(srpm.Sha256), mockConfigText);
+            var usedMock = false;
+            var result = await RunAsync(
+                work,
+                RebuildScript,
+                [remote, work.Arch, .. defines],
+                inputs,
+                results,
+                line =>
+                {
+                    usedMock |= SaysMock(line.Text);
+                    return log.WriteAsync(line.Text);
+                },
+                ct);
             kill = result.TimedOut;
+            var step = usedMock ? "mock --rebuild" : "rpmbuild --rebuild";
             if (!result.Succeeded)
             {
-                return Failed(result, "rpmbuild --rebuild");
+                return Failed(result, step);
             }
 
             var artifacts = await CollectAsync(results, local, ct);
             return artifacts.Count == 0
-                ? new TaskOutcome(false, "rpmbuild --rebuild produced no packages", [])
+                ? new TaskOutcome(false, $"{step} produced no packages", [])
                 : new TaskOutcome(true, null, [.. artifacts.Select(a => a.Artifact)]);
         }
         finally
         {
+            if (inputs is not null)
+            {
+                await EndedAsync(inputs);
+            }
+
             // A timed-out build may still run on the agent (closing ssh does not stop it): killed too.
             await CleanUpAsync(work, local, remote, killRemote: kill || ct.IsCancellationRequested);
         }
     }
+
+    private static async Task<IReadOnlyList<TaskInput>> RebuildInputsAsync(string srpmPath, Task<string> mockConfigText) =>
+        [new("package.src.rpm", srpmPath), new(MockConfigInput, null, await mockConfigText)];
 
     private async Task<TaskOutcome> FetchSrpmAsync(TaskWork work, string local, TaskLog log, CancellationToken ct)
     {
@@ -210,18 +238,18 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
     /// results, written only when the build succeeded) goes to <paramref name="results"/>.
     /// </summary>
     private Task<ProcessResult> RunAsync(
-        TaskWork work, string script, IReadOnlyList<string> arguments, IReadOnlyList<TaskInput> inputs, string results, TaskLog log, CancellationToken ct) =>
+        TaskWork work, string script, IReadOnlyList<string> arguments, Task<IReadOnlyList<TaskInput>> inputs, string results, Func<ProcessOutputLine, ValueTask> onLine, CancellationToken ct) =>
         shell.RunScriptWithStreamsAsync(
             work.Agent,
             script,
             arguments,
-            async (stdin, token) => await WriteInputsAsync(stdin, inputs, token),
+            async (stdin, token) => await WriteInputsAsync(stdin, await inputs, token),
             async (stdout, token) =>
             {
                 await using var file = new FileStream(results, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
                 await stdout.CopyToAsync(file, token);
             },
-            Log(log),
+            onLine,
             work.Platform.Timeout,
             ct);
 
@@ -311,10 +339,19 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
         return artifacts;
     }
 
+    /// <summary>Waits for <paramref name="task"/> to end, however it ends; a failure of it is observed here (and told elsewhere, or not at all).</summary>
+    private static Task EndedAsync(Task task) =>
+        task.ContinueWith(static t => { _ = t.Exception; }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     private static TaskOutcome Failed(ProcessResult result, string what) =>
         new(false, result.TimedOut ? $"{what} exceeded the platform's timeout" : $"{what} exited with code {result.ExitCode}", []);
 
-    private static Func<ProcessOutputLine, ValueTask> Log(TaskLog log) => line => log.WriteAsync(line.Text);
+    /// <summary>
+    /// Whether a line of the task's output is the build script saying it builds with mock
+    /// (<c>albs: … with mock</c>): the name a failure of the step is reported under.
+    /// </summary>
+    private static bool SaysMock(string line) =>
+        line.StartsWith("albs: ", StringComparison.Ordinal) && line.EndsWith(" with mock", StringComparison.Ordinal);
 
     private string LocalWork(TaskWork work)
     {
