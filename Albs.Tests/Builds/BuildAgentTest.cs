@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Albs.Modules.Builds.Contracts;
 using Albs.Tests.Agents;
 using Albs.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Albs.Tests.Builds;
 
@@ -28,9 +29,12 @@ public abstract class BuildAgentTest : IAsyncLifetime, IDisposable
     /// <summary>Programs the agent has first on its PATH (name → script text); none by default.</summary>
     internal virtual IReadOnlyDictionary<string, string>? AgentPrograms => null;
 
+    /// <summary>Changes to the host's services after its own (fault injection); none by default.</summary>
+    internal virtual Action<IServiceCollection>? HostServices => null;
+
     public virtual async Task InitializeAsync()
     {
-        App = new AlbsWebApp(database, new Dictionary<string, string?>(AgentTestKit.FastProbe) { ["Builds:AllowFileUrls"] = "true" });
+        App = new AlbsWebApp(database, new Dictionary<string, string?>(AgentTestKit.FastProbe) { ["Builds:AllowFileUrls"] = "true" }, HostServices);
         Agent = await SshAgentServer.StartAsync(programs: AgentPrograms);
         Hello = await TestGitRepository.CreateAsync("hello");
         await Hello.CommitAsync("import hello", ("hello.spec", Fixture("hello.spec")), ("hello.c", Fixture("hello.c")));

@@ -3,12 +3,18 @@ using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Albs.Tests.Support;
 
-/// <summary>The real web host (Program) on a fresh database, with a known bootstrap admin and token.</summary>
-internal sealed class AlbsWebApp(TestDatabase database, IDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+/// <summary>
+/// The real web host (Program) on a fresh database, with a known bootstrap admin and token;
+/// <paramref name="services"/> changes its services after the application's own (fault injection).
+/// </summary>
+internal sealed class AlbsWebApp(TestDatabase database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
 {
     public const string AdminPassword = "Bootstrap-Pass-42";
     public const string AdminToken = "albs_test_bootstrap_token_0123456789abcdef";
@@ -45,6 +51,10 @@ internal sealed class AlbsWebApp(TestDatabase database, IDictionary<string, stri
 
         builder.UseEnvironment("Testing");
         builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(Logs)));
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
+        }
     }
 
     /// <summary>Signs in through the real login form (antiforgery token included).</summary>
