@@ -4,8 +4,9 @@ using Albs.Modules.Common.Processes;
 namespace Albs.Tests.Support;
 
 /// <summary>
-/// The agent's session wrapper (sshd's <c>ForceCommand</c>): recording each command's arrival, and for
-/// benchmarks running it under <c>nice</c> or in a CPU group; and reading what was recorded.
+/// The agent's session wrapper (sshd's <c>ForceCommand</c>, <see cref="SessionWrapper"/>): recording each
+/// command's arrival, and for benchmarks running it under <c>nice</c> or in a CPU group; and reading what
+/// was recorded.
 /// </summary>
 public sealed partial class SshAgentServer
 {
@@ -67,7 +68,10 @@ public sealed partial class SshAgentServer
     /// <summary>Whether sessions run through the wrapper script (recording, niceness, a CPU group or programs on the PATH).</summary>
     private bool Wrapped => recordCommands || niceness > 0 || cpuGroup is not null || programs.Count > 0;
 
-    /// <summary>Writes the wrapper script (and, when recording, the <c>rpmbuild</c> shim; and the given programs), once per server.</summary>
+    /// <summary>
+    /// Writes the programs the sessions get first on their PATH (when recording, the <c>rpmbuild</c> shim;
+    /// the given programs) and sets <see cref="wrapperCommand"/>, once per server.
+    /// </summary>
     private async Task WriteWrapperAsync()
     {
         if (!Wrapped)
@@ -75,14 +79,6 @@ public sealed partial class SshAgentServer
             return;
         }
 
-        // One line per command: arrival time, the command with newlines as spaces, and a record
-        // separator so a line cut short by a concurrent writer is recognised and skipped. bash's
-        // builtins only: the recorder starts no process of its own before the command runs.
-        var record = recordCommands
-            ? $$"""t=$EPOCHREALTIME; printf '%s %s\036\n' "${t/,/.}" "${SSH_ORIGINAL_COMMAND//$'\n'/ }" >> {{PosixShell.Quote(Path.Combine(root, "commands.log"))}}"""
-            : "";
-        var join = cpuGroup is null ? "" : $"echo $$ > {PosixShell.Quote(Path.Combine(cpuGroup, "cgroup.procs"))} || exit 125";
-        var nice = niceness > 0 ? $"nice -n {niceness.ToString(CultureInfo.InvariantCulture)} " : "";
         var bin = Path.Combine(root, "bin");
         var shims = new Dictionary<string, string>(programs, StringComparer.Ordinal);
         if (recordCommands)
@@ -106,16 +102,15 @@ public sealed partial class SshAgentServer
             }
         }
 
-        var path = shims.Count > 0 ? $"PATH={PosixShell.Quote(bin)}:$PATH; export PATH" : "";
-
-        await File.WriteAllTextAsync(Path.Combine(root, "record"), $"""
-            #!/bin/bash
-            {record}
-            {join}
-            {path}
-            exec {nice}/bin/sh -c "$SSH_ORIGINAL_COMMAND"
-
-            """.Replace("\r", "", StringComparison.Ordinal));
+        string[] arguments =
+        [
+            await SessionWrapper.ProgramAsync(),
+            recordCommands ? Path.Combine(root, "commands.log") : "-",
+            cpuGroup is null ? "-" : Path.Combine(cpuGroup, "cgroup.procs"),
+            shims.Count > 0 ? bin : "-",
+            niceness.ToString(CultureInfo.InvariantCulture),
+        ];
+        wrapperCommand = PosixShell.Join(arguments);
     }
 }
 

@@ -41,6 +41,7 @@ public sealed partial class SshAgentServer : IAsyncDisposable
     private readonly int niceness;
     private readonly string? cpuGroup;
     private readonly IReadOnlyDictionary<string, string> programs;
+    private string wrapperCommand = "";
 
     private SshAgentServer(string root, bool recordCommands, int niceness, string? cpuGroup, IReadOnlyDictionary<string, string>? programs)
     {
@@ -253,7 +254,7 @@ public sealed partial class SshAgentServer : IAsyncDisposable
             // Sessions get the work directory as HOME: the test user's own dotfiles (a ~/.bashrc running
             // pyenv or the like) stay out of the agent, as on a dedicated build user.
             $"SetEnv HOME={WorkDirectory}",
-            .. Wrapped ? new[] { $"ForceCommand /bin/bash {Path.Combine(root, "record")}" } : [],
+            .. Wrapped ? new[] { $"ForceCommand {wrapperCommand}" } : [],
         ]);
         var startInfo = new ProcessStartInfo("/bin/sh")
         {
