@@ -47,6 +47,10 @@ internal sealed class Browser : IAsyncDisposable
 
     public static async Task<Browser> LaunchAsync()
     {
+        // Expect(...) assertions retry until their own time limit, 5 s by default, apart from the
+        // pages' 120 s below: on a loaded 2-core CI machine (the whole suite running beside the
+        // browser tests) a page's live status may take longer than 5 s to settle. A real hang still fails.
+        Assertions.SetDefaultExpectTimeout(60_000);
         var playwright = await Playwright.CreateAsync();
         try
         {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Summarise VSTest TRX files: print failed test names, then as the last line
+"""Summarise VSTest TRX files: print failed test names with the start of their
+error messages (so a CI log's tail tells why), then as the last line
 'N passed, N failed, N skipped'. Exit 0 when at least one test ran and none
 failed, 1 otherwise.
 
@@ -15,6 +16,15 @@ SKIPPED_OUTCOMES = {"NotExecuted", "Inconclusive", "NotRunnable", "Pending", "Di
 
 def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def error_message(result: ET.Element, limit: int = 8) -> list[str]:
+    """The first lines of a result's error message (Output/ErrorInfo/Message), or none."""
+    message = next((e for e in result.iter() if local(e.tag) == "Message"), None)
+    if message is None or not (message.text or "").strip():
+        return []
+    lines = [line.rstrip()[:300] for line in message.text.strip().splitlines() if line.strip()]
+    return lines[:limit] + (["…"] if len(lines) > limit else [])
 
 
 def main(paths: list[str]) -> int:
@@ -42,11 +52,13 @@ def main(paths: list[str]) -> int:
                 elif outcome in FAILED_OUTCOMES:
                     failed += 1
                     failed_names.append(f"{name} ({outcome})")
+                    failed_names.extend(f"      {line}" for line in error_message(result))
                 elif outcome in SKIPPED_OUTCOMES or outcome == "":
                     skipped += 1
                 else:
                     failed += 1
                     failed_names.append(f"{name} ({outcome})")
+                    failed_names.extend(f"      {line}" for line in error_message(result))
         else:
             # No individual results: fall back to the ResultSummary counters.
             counters = next((e for e in root.iter() if local(e.tag) == "Counters"), None)
