@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Albs.Tests.Support;
@@ -122,6 +123,40 @@ internal sealed class Browser : IAsyncDisposable
             }
         };
         return page;
+    }
+
+    /// <summary>
+    /// Clicks <paramref name="link"/> and waits until the page is at an address matching <paramref name="url"/>
+    /// and loaded. A click that started no navigation within 20 s is made once more, as a user would:
+    /// on a loaded CI machine a link can move between Playwright's checks and its click as late styles
+    /// apply (one such click left a test waiting 120 s on an idle page). A link that never navigates
+    /// still fails, naming the address the page stayed at.
+    /// </summary>
+    public static async Task FollowAsync(IPage page, ILocator link, Regex url)
+    {
+        await link.ClickAsync();
+        try
+        {
+            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = 20_000 });
+            return;
+        }
+        catch (TimeoutException) when (!url.IsMatch(page.Url))
+        {
+            await link.ClickAsync();
+        }
+        catch (TimeoutException)
+        {
+            // At the address already, still loading: waited for below.
+        }
+
+        try
+        {
+            await page.WaitForURLAsync(url);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"clicking {link} twice did not reach {url}; the page is at {page.Url}", ex);
+        }
     }
 
     /// <summary>Saves a full-page screenshot as <c>&lt;name&gt;.png</c> in <see cref="ScreenshotDirectory"/>; returns its path.</summary>

@@ -152,14 +152,12 @@ public sealed class BuildFlowBrowserTests(BrowserHost fixture)
         await NoActionsAsync(page);
         await Browser.ScreenshotAsync(page, "anonymous-builds");
 
-        await page.Locator($"main a[href='builds/{build.Id}']").First.ClickAsync();
-        await page.WaitForURLAsync(new Regex($"/builds/{build.Id}$"));
+        await Browser.FollowAsync(page, page.Locator($"main a[href='builds/{build.Id}']").First, new Regex($"/builds/{build.Id}$"));
         (await page.Locator("#build-live h1 .badge").InnerTextAsync()).Should().Be("completed");
         await NoActionsAsync(page);
         await Browser.ScreenshotAsync(page, "anonymous-build");
 
-        await page.Locator("[data-testid=log]", new() { HasText = "build.1.log" }).First.ClickAsync();
-        await page.WaitForURLAsync(new Regex("/logs/build\\.1\\.log$"));
+        await Browser.FollowAsync(page, page.Locator("[data-testid=log]", new() { HasText = "build.1.log" }).First, new Regex("/logs/build\\.1\\.log$"));
         await Assertions.Expect(page.Locator("#log-status")).ToHaveTextAsync("completed");
         await NoActionsAsync(page);
         await Browser.ScreenshotAsync(page, "anonymous-log");
