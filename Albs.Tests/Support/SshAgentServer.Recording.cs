@@ -65,7 +65,7 @@ public sealed partial class SshAgentServer
         return commands;
     }
 
-    /// <summary>Whether sessions run through the wrapper script (recording, niceness, a CPU group or programs on the PATH).</summary>
+    /// <summary>Whether sessions run through the wrapper (recording, niceness, a CPU group or programs on the PATH).</summary>
     private bool Wrapped => recordCommands || niceness > 0 || cpuGroup is not null || programs.Count > 0;
 
     /// <summary>

@@ -9,6 +9,16 @@ internal sealed partial class TaskExecutor
     // shell's builtins where a builtin does (each other process is a fork and an exec on the agent,
     // a few per task that a burst of builds pays a hundredfold): the process group is read from
     // /proc with `read`, the spec found with a glob.
+
+    // Which tool builds, in the work directory (ADR 0021): mock, with the task's generated configuration,
+    // when that is among the inputs and the agent has mock; else rpmbuild with the same options as
+    // defines. A failed mock build shows the end of its root.log (the build root's installation).
+    private const string ChooseBuilderScript = """
+        mock_failed() { if [ -f out/root.log ]; then echo "albs: the end of mock's root.log:"; tail -n 100 out/root.log; fi; }
+        builder=rpmbuild
+        if [ -f mock.cfg ] && command -v mock >/dev/null 2>&1; then builder=mock; fi
+        """;
+
     internal const string SrpmBuildScript = """
         set -eu
         work=$1; shift
@@ -24,9 +34,7 @@ internal sealed partial class TaskExecutor
             if [ -L "$sources" ]; then echo "albs: $sources is a symbolic link" >&2; exit 2; fi
             tar -xf lookaside.tar -C "$sources"
         fi
-        mock_failed() { if [ -f out/root.log ]; then echo "albs: the end of mock's root.log:"; tail -n 100 out/root.log; fi; }
-        builder=rpmbuild
-        if [ -f mock.cfg ] && command -v mock >/dev/null 2>&1; then builder=mock; fi
+        """ + "\n" + ChooseBuilderScript + "\n" + """
         echo "albs: building SRPM from $spec with $builder"
         if [ "$builder" = mock ]; then
             mock -r "$PWD/mock.cfg" --buildsrpm --spec "$spec" --sources "$sources" --resultdir "$PWD/out" 3>&- || { status=$?; mock_failed; exit "$status"; }
@@ -41,8 +49,8 @@ internal sealed partial class TaskExecutor
         cd "$work"
         read -r _ _ _ _ pgid _ < /proc/$$/stat; echo "$pgid" > pgid
         mkdir -p out rpmbuild
-        mock_failed() { if [ -f out/root.log ]; then echo "albs: the end of mock's root.log:"; tail -n 100 out/root.log; fi; }
-        if [ -f mock.cfg ] && command -v mock >/dev/null 2>&1; then
+        """ + "\n" + ChooseBuilderScript + "\n" + """
+        if [ "$builder" = mock ]; then
             echo "albs: rebuilding for $target with mock"
             mock -r "$PWD/mock.cfg" --rebuild package.src.rpm --resultdir "$PWD/out" 3>&- || { status=$?; mock_failed; exit "$status"; }
             rm -f -- out/*.src.rpm
@@ -60,7 +68,7 @@ internal sealed partial class TaskExecutor
 
     // The start of both task scripts: the work directory is made, the session's own stdout becomes fd 3
     // (the results channel) and everything else printed goes to stderr (the task's log, line by line);
-    // the inputs arrive on stdin as one tar (source.tar and lookaside.tar, or package.src.rpm) that the
+    // the inputs arrive on stdin as one tar (source.tar and lookaside.tar, or package.src.rpm; and mock.cfg) that the
     // server writes, so a task is one ssh session: inputs in, log and results out.
     // The work directory may be relative (to the agent user's home, where the session starts): the
     // build scripts change into it themselves, so this one does not.

@@ -1,9 +1,7 @@
-using System.Formats.Tar;
 using System.Security.Cryptography;
 using Albs.Modules.Agents.Contracts;
 using Albs.Modules.Builds.Logs;
 using Albs.Modules.Builds.Lookaside;
-using Albs.Modules.Builds.Planning;
 using Albs.Modules.Builds.Sources;
 using Albs.Modules.Common.Processes;
 using Albs.Modules.Common.Storage;
@@ -52,8 +50,9 @@ internal delegate Task<ArchStep?> SrpmHandOver(TaskOutcome srpm, CancellationTok
 internal sealed record SrpmSession(TaskOutcome Srpm, bool SrpmHandled, ArchStep? Arch = null, TaskOutcome? ArchOutcome = null);
 
 /// <summary>
-/// Runs a task on an agent with rpmbuild (agents without mock): the SRPM task unpacks the exported
-/// commit and runs <c>rpmbuild -bs</c>; an arch task rebuilds the SRPM with <c>rpmbuild --rebuild</c>.
+/// Runs a task on an agent with rpmbuild, or with mock where the agent has it (ADR 0021): the SRPM task
+/// unpacks the exported commit and runs <c>rpmbuild -bs</c> (<c>mock --buildsrpm</c>); an arch task
+/// rebuilds the SRPM with <c>rpmbuild --rebuild</c> (<c>mock --rebuild</c>).
 /// Each attempt is one ssh session: the inputs are streamed in, the output is streamed line by line
 /// into the task log, and the results (listed with their sha256 on the agent) come back on the same
 /// session, are verified on the server and stored by content.
@@ -252,92 +251,6 @@ internal sealed partial class TaskExecutor(IAgentShell shell, GitMirror git, Loo
             onLine,
             work.Platform.Timeout,
             ct);
-
-    /// <summary>The inputs as one tar on the session's stdin (the script unpacks it into the work directory); returns the bytes written.</summary>
-    private static async Task<long> WriteInputsAsync(Stream stdin, IReadOnlyList<TaskInput> inputs, CancellationToken ct)
-    {
-        var counted = new CountingStream(stdin);
-        await using (var writer = new TarWriter(counted, TarEntryFormat.Ustar, leaveOpen: true))
-        {
-            foreach (var input in inputs)
-            {
-                if (input.Path is { } path)
-                {
-                    await writer.WriteEntryAsync(path, input.Name, ct);
-                    continue;
-                }
-
-                using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(input.Text ?? ""));
-                await writer.WriteEntryAsync(
-                    new UstarTarEntry(TarEntryType.RegularFile, input.Name)
-                    {
-                        DataStream = content,
-                        Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                        ModificationTime = DateTimeOffset.UtcNow,
-                    },
-                    ct);
-            }
-        }
-
-        return counted.Written;
-    }
-
-    /// <summary>
-    /// Reads the results the build script packed, checks every file against the sha256 the agent
-    /// computed, stores each content-addressed and reads its header. Anything unexpected in the tar
-    /// (a link, a path, a file not in the list) fails the task.
-    /// </summary>
-    private async Task<List<(StoredArtifact Artifact, RpmInfo Header)>> CollectAsync(string tar, string local, CancellationToken ct)
-    {
-        var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        string? sums = null;
-        await using (var reader = new TarReader(File.OpenRead(tar)))
-        {
-            while (await reader.GetNextEntryAsync(cancellationToken: ct) is { } entry)
-            {
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
-                {
-                    throw new InvalidDataException($"the agent's results hold '{entry.Name}', which is not a regular file");
-                }
-
-                if (entry.Name == "SHA256SUMS")
-                {
-                    using var text = new StreamReader(entry.DataStream ?? Stream.Null);
-                    sums = await text.ReadToEndAsync(ct);
-                    continue;
-                }
-
-                var name = Path.GetFileName(entry.Name);
-                if (!entry.Name.StartsWith("out/", StringComparison.Ordinal) || !ArtifactNames.IsSafe(name) || files.ContainsKey(name))
-                {
-                    throw new InvalidDataException($"the agent reported an unsafe or repeated file name '{entry.Name}'");
-                }
-
-                files[name] = Path.Combine(local, "results-" + name);
-                await entry.ExtractToFileAsync(files[name], overwrite: false, ct);
-            }
-        }
-
-        var listed = (sums ?? throw new InvalidDataException("the agent's results have no SHA256SUMS"))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Length > 66 ? (Sha: line[..64], Name: Path.GetFileName(line[66..])) : throw new InvalidDataException($"bad SHA256SUMS line '{line}'"))
-            .ToList();
-        if (!listed.Select(l => l.Name).Order(StringComparer.Ordinal).SequenceEqual(files.Keys.Order(StringComparer.Ordinal)))
-        {
-            throw new InvalidDataException("the agent's results do not match their SHA256SUMS");
-        }
-
-        var artifacts = new List<(StoredArtifact, RpmInfo)>();
-        foreach (var (sha, name) in listed)
-        {
-            var size = new FileInfo(files[name]).Length;
-            await store.AddAsync(files[name], sha, ct);
-            var info = await RpmHeader.ReadAsync(store.PathOf(sha), ct);
-            artifacts.Add((new StoredArtifact(name, info.Arch == BuildPlanner.SrcArch ? "srpm" : "rpm", size, sha, info.Nevra, info.SourceRpm), info));
-        }
-
-        return artifacts;
-    }
 
     /// <summary>Waits for <paramref name="task"/> to end, however it ends; a failure of it is observed here (and told elsewhere, or not at all).</summary>
     private static Task EndedAsync(Task task) =>
